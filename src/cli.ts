@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * Entry point: `silentwatch [flags]` runs the exporter. Exit codes: 0 after --help/--version or a clean
+ * shutdown, 2 for a configuration error (the message names the key and what was expected), 1 when the
+ * listen address cannot be bound.
+ */
+import type { AddressInfo } from 'node:net';
+import { createRunner } from './app.js';
+import { ALL_COLLECTORS } from './collectors/index.js';
+import { ConfigError, EarlyExit, loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createApp, listen } from './server.js';
+import { VERSION } from './version.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig({ argv, env: process.env, collectors: ALL_COLLECTORS });
+  } catch (e) {
+    if (e instanceof EarlyExit) {
+      process.stdout.write(e.output);
+      return 0;
+    }
+    if (e instanceof ConfigError) {
+      process.stderr.write(`silentwatch: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+
+  const log = createLogger(config.log.level);
+  const runner = createRunner(config, log);
+  await runner.start();
+  const app = createApp({ runner, log, telemetryPath: config.web.telemetry_path });
+  const { host, port } = config.web.listen_address;
+  let server;
+  try {
+    server = await listen(app, host, port);
+  } catch (e) {
+    log.error({ err: (e as Error).message, host, port }, 'cannot listen');
+    await runner.close();
+    return 1;
+  }
+  const addr = server.address() as AddressInfo;
+  log.info({ version: VERSION, address: `${addr.address}:${addr.port}`, port: addr.port, path: config.web.telemetry_path }, 'listening');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      // Stop accepting, let in-flight scrapes finish (bounded), then release collector connections.
+      const force = setTimeout(() => server.closeAllConnections(), 5000);
+      force.unref();
+      server.close(() => {
+        void runner.close().finally(() => resolve(0));
+      });
+      server.closeIdleConnections();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+process.on('unhandledRejection', (reason) => {
+  // Collectors must not leak rejections; if one does, it is a bug to log, not a reason to die.
+  process.stderr.write(`${JSON.stringify({ level: 'error', app: 'silentwatch', msg: 'unhandled rejection', err: String(reason) })}\n`);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`silentwatch: fatal: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

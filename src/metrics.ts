@@ -1,0 +1,139 @@
+/**
+ * Metric definitions and the per-scrape sample sink.
+ *
+ * Collectors declare every family they may emit up front (name, type, HELP, label names). That single
+ * declaration feeds the exposition, the validation of what a collector returns, and docs/metrics.md.
+ * Samples are snapshots: each scrape a collector writes its current values into a fresh sink, so series
+ * of things that went away (an exited PID, a removed container) disappear instead of going stale.
+ */
+
+export type MetricType = 'gauge' | 'counter' | 'histogram';
+
+export interface MetricDef<L extends string = string> {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly labels: readonly L[];
+}
+
+/** Declares a metric family; `const` generics keep the label names as a literal union for type-checked samples. */
+export function defineMetric<const L extends string = never>(def: {
+  name: string;
+  type: MetricType;
+  help: string;
+  labels?: readonly L[];
+}): MetricDef<L> {
+  return { name: def.name, type: def.type, help: def.help, labels: def.labels ?? [] };
+}
+
+export type Labels<L extends string> = { readonly [K in L]: string };
+
+export interface HistogramValue {
+  /** Cumulative counts per upper bound, ascending; the +Inf bucket is added from `count`. */
+  readonly buckets: ReadonlyArray<readonly [le: number, cumulativeCount: number]>;
+  readonly sum: number;
+  readonly count: number;
+}
+
+export interface Sample {
+  readonly def: MetricDef;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number | HistogramValue;
+}
+
+/** Longest label value we pass through; longer ones are cut so one odd process name cannot bloat a scrape. */
+export const MAX_LABEL_VALUE_LENGTH = 256;
+
+/**
+ * Collects the samples of one collector for one scrape and checks them as they arrive.
+ * Problems (undeclared family, wrong labels, NaN, negative counter, duplicate series) are recorded,
+ * the offending sample is dropped, and the runner reports the collector as failed.
+ */
+export class SampleSink {
+  readonly samples: Sample[] = [];
+  readonly problems: string[] = [];
+  /** Set when the collector served partial data and wants success=0 with a reason. */
+  degradedReason: string | undefined;
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly allowed: ReadonlySet<MetricDef>) {}
+
+  set<L extends string>(def: MetricDef<L>, labels: Labels<L>, value: number): void {
+    if (def.type === 'histogram') {
+      this.problem(`${def.name}: histogram family given a plain value`);
+      return;
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      this.problem(`${def.name}: non-finite value ${String(value)}`);
+      return;
+    }
+    if (def.type === 'counter' && value < 0) {
+      this.problem(`${def.name}: negative counter value ${value}`);
+      return;
+    }
+    this.push(def, labels, value);
+  }
+
+  histogram<L extends string>(def: MetricDef<L>, labels: Labels<L>, value: HistogramValue): void {
+    if (def.type !== 'histogram') {
+      this.problem(`${def.name}: histogram value for a ${def.type} family`);
+      return;
+    }
+    const numbers = [value.sum, value.count, ...value.buckets.flat()];
+    if (!numbers.every((n) => typeof n === 'number' && (Number.isFinite(n) || n === Infinity))) {
+      this.problem(`${def.name}: non-finite histogram value`);
+      return;
+    }
+    this.push(def, labels, value);
+  }
+
+  /** Partial result: keep the samples, but report success=0 with this reason. */
+  degraded(reason: string): void {
+    this.degradedReason = this.degradedReason ? `${this.degradedReason}; ${reason}` : reason;
+  }
+
+  private push(def: MetricDef, labels: Readonly<Record<string, string>>, value: number | HistogramValue): void {
+    if (!this.allowed.has(def)) {
+      this.problem(`${def.name}: family not declared by this collector`);
+      return;
+    }
+    const keys = Object.keys(labels);
+    if (keys.length !== def.labels.length || !def.labels.every((l) => Object.hasOwn(labels, l))) {
+      this.problem(`${def.name}: labels {${keys.join(',')}} do not match declared {${def.labels.join(',')}}`);
+      return;
+    }
+    const clean: Record<string, string> = {};
+    for (const l of def.labels) {
+      const v = labels[l];
+      if (typeof v !== 'string') {
+        this.problem(`${def.name}: label ${l} is not a string`);
+        return;
+      }
+      clean[l] = sanitizeLabelValue(v);
+    }
+    const key = seriesKey(def.name, clean);
+    if (this.seen.has(key)) {
+      this.problem(`${def.name}: duplicate series ${key}`);
+      return;
+    }
+    this.seen.add(key);
+    this.samples.push({ def, labels: clean, value });
+  }
+
+  private problem(p: string): void {
+    // Keep the first few only: a collector gone wrong must not produce an unbounded error list.
+    if (this.problems.length < 20) this.problems.push(p);
+  }
+}
+
+export function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
+  return name + JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Valid UTF-8 (lone surrogates replaced), no control characters, bounded length. */
+export function sanitizeLabelValue(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  let s = v.toWellFormed().replace(/[\u0000-\u001f\u007f]/g, ' ');
+  if (s.length > MAX_LABEL_VALUE_LENGTH) s = s.slice(0, MAX_LABEL_VALUE_LENGTH - 1) + '…';
+  return s;
+}
