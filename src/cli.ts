@@ -51,9 +51,13 @@ async function main(argv: readonly string[]): Promise<number> {
       stopping = true;
       log.info({ signal }, 'shutting down');
       // Stop accepting, let in-flight scrapes finish (bounded), then release collector connections.
+      // Keep-alive sockets that turn idle after their last response are closed as they do.
+      const reap = setInterval(() => server.closeIdleConnections(), 50);
       const force = setTimeout(() => server.closeAllConnections(), 5000);
+      reap.unref();
       force.unref();
       server.close(() => {
+        clearInterval(reap);
         void runner.close().finally(() => resolve(0));
       });
       server.closeIdleConnections();

@@ -1,0 +1,63 @@
+/** Runs the real exporter (node dist/cli.js, built once by the global setup) as a child process. */
+import { fileURLToPath } from 'node:url';
+import { startDaemon, waitFor, type Daemon } from './daemon.js';
+import { parseExposition, type ParsedExposition } from './metrics-text.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface RunningExporter {
+  readonly port: number;
+  readonly url: string;
+  readonly daemon: Daemon;
+  /** GET /metrics; throws unless 200. */
+  scrape(headers?: Record<string, string>): Promise<string>;
+  metrics(): Promise<ParsedExposition>;
+  /** Parsed JSON log lines so far. */
+  logs(): Array<Record<string, unknown>>;
+  stop(): Promise<number | null>;
+}
+
+/** Env without SILENTWATCH_* from the test runner's own environment, so tests start from embedded defaults. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SILENTWATCH_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+export async function startExporter(args: readonly string[] = [], env: Record<string, string> = {}): Promise<RunningExporter> {
+  const daemon = startDaemon(process.execPath, [CLI, '--web.listen-address=127.0.0.1:0', ...args], { env: cleanEnv(env), cwd: REPO_ROOT });
+  const logs = (): Array<Record<string, unknown>> =>
+    daemon
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const port = await waitFor(
+    () => {
+      if (daemon.exited()) throw new Error(`exporter exited: ${daemon.output()}`);
+      return logs().find((l) => l.msg === 'listening')?.port as number | undefined;
+    },
+    'exporter to listen',
+    20_000,
+  ).catch(async (e: unknown) => {
+    await daemon.stop();
+    throw e;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const scrape = async (headers: Record<string, string> = {}): Promise<string> => {
+    const res = await fetch(`${url}/metrics`, { headers });
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${body}`);
+    return body;
+  };
+  return {
+    port,
+    url,
+    daemon,
+    scrape,
+    metrics: async () => parseExposition(await scrape()),
+    logs,
+    stop: () => daemon.stop(),
+  };
+}
