@@ -11,6 +11,7 @@ import { ConfigError, EarlyExit, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createApp, listen } from './server.js';
 import { VERSION } from './version.js';
+import { loadWebConfig, type WebConfig } from './web-config.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let config: Config;
@@ -28,21 +29,37 @@ async function main(argv: readonly string[]): Promise<number> {
     throw e;
   }
 
+  let web: WebConfig | undefined;
+  if (config.web.config_file) {
+    try {
+      web = await loadWebConfig(config.web.config_file);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        process.stderr.write(`silentwatch: ${e.message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+  }
+
   const log = createLogger(config.log.level);
   const runner = createRunner(config, log);
   await runner.start();
-  const app = createApp({ runner, log, telemetryPath: config.web.telemetry_path });
+  const app = createApp({ runner, log, telemetryPath: config.web.telemetry_path, web });
   const { host, port } = config.web.listen_address;
   let server;
   try {
-    server = await listen(app, host, port);
+    server = await listen(app, host, port, web);
   } catch (e) {
     log.error({ err: (e as Error).message, host, port }, 'cannot listen');
     await runner.close();
     return 1;
   }
   const addr = server.address() as AddressInfo;
-  log.info({ version: VERSION, address: `${addr.address}:${addr.port}`, port: addr.port, path: config.web.telemetry_path }, 'listening');
+  log.info(
+    { version: VERSION, address: `${addr.address}:${addr.port}`, port: addr.port, path: config.web.telemetry_path, tls: Boolean(web?.tls), basic_auth: Boolean(web?.users) },
+    'listening',
+  );
 
   return new Promise<number>((resolve) => {
     let stopping = false;

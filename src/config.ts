@@ -42,6 +42,11 @@ const globalSections = {
       .regex(/^\/[A-Za-z0-9._~/-]*$/, 'expected a path starting with /')
       .default('/metrics')
       .describe('Path under which metrics are served.'),
+    config_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Web config file in Prometheus exporter-toolkit format (tls_server_config, basic_auth_users with bcrypt hashes, http_server_config.headers): the same file node_exporter's --web.config.file takes."),
   },
   log: {
     level: z.enum(LOG_LEVELS).default('info').describe(`Log level: ${LOG_LEVELS.join(', ')}.`),
@@ -72,7 +77,7 @@ export interface CollectorConfig {
 }
 
 export interface Config {
-  web: { listen_address: ListenAddress; telemetry_path: string };
+  web: { listen_address: ListenAddress; telemetry_path: string; config_file?: string };
   log: { level: LogLevel };
   path: HostPaths;
   docker: { host: string; timeout: number };

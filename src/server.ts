@@ -5,16 +5,20 @@
  */
 import express, { type Request, type Response } from 'express';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { CONTENT_TYPES, Exposition, negotiateFormat } from './exposition.js';
 import type { Logger } from './logger.js';
 import type { CollectorRunner, CollectorState } from './runner.js';
 import { VERSION } from './version.js';
+import { basicAuth, type WebConfig } from './web-config.js';
 
 export interface ServerOptions {
   readonly runner: CollectorRunner;
   readonly log: Logger;
   readonly telemetryPath: string;
   readonly exposition?: Exposition;
+  /** TLS, basic auth and extra headers from --web.config-file. */
+  readonly web?: WebConfig;
 }
 
 export function escapeHtml(s: string): string {
@@ -53,6 +57,18 @@ export function createApp(opts: ServerOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const headers = opts.web?.headers;
+  if (headers) {
+    app.use((_req, res, next) => {
+      res.set(headers);
+      next();
+    });
+  }
+  // Liveness stays open for container health checks; it reveals nothing but "ok".
+  app.get('/healthz', (_req, res) => {
+    res.status(200).type('text/plain').send('ok\n');
+  });
+  if (opts.web?.users) app.use(basicAuth(opts.web.users));
 
   app.get(opts.telemetryPath, async (req: Request, res: Response) => {
     const format = negotiateFormat(req.get('accept'));
@@ -65,9 +81,6 @@ export function createApp(opts: ServerOptions): express.Express {
       res.status(500).type('text/plain').send('internal error while rendering metrics\n');
     }
   });
-  app.get('/healthz', (_req, res) => {
-    res.status(200).type('text/plain').send('ok\n');
-  });
   app.get('/', (_req, res) => {
     res.status(200).type('text/html').send(landingPage(opts.runner.states(), opts.telemetryPath));
   });
@@ -77,9 +90,15 @@ export function createApp(opts: ServerOptions): express.Express {
   return app;
 }
 
-export function listen(app: express.Express, host: string, port: number): Promise<Server> {
+export function listen(app: express.Express, host: string, port: number, web?: WebConfig): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(app);
+    const tls = web?.tls;
+    const server: Server = tls
+      ? createTlsServer(
+          { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized, minVersion: tls.minVersion as 'TLSv1.2', maxVersion: tls.maxVersion as 'TLSv1.3' | undefined },
+          app,
+        )
+      : createServer(app);
     server.once('error', reject);
     server.listen({ port, host: host || undefined }, () => {
       server.off('error', reject);
