@@ -31,7 +31,7 @@ describe.skipIf(skip !== undefined)(`Docker image${skip ? ` (skipped: ${skip})` 
     const { stdout: inspect } = await dockerd.cli(['image', 'inspect', 'silentwatch:test']);
     const image = JSON.parse(inspect)[0];
     expect(image.Config.Healthcheck.Test.join(' ')).toContain('/healthz');
-    expect(image.Config.Entrypoint).toEqual(['node', '/app/dist/cli.js']);
+    expect(image.Config.Entrypoint).toEqual(['node', '--max-semi-space-size=2', '/app/dist/cli.js']);
     // production dependencies only: no test tooling in the runtime image
     const { stdout: ls } = await dockerd.cli(['run', '--rm', '--entrypoint', 'ls', 'silentwatch:test', '/app/node_modules']);
     expect(ls).toContain('prom-client');
