@@ -3,23 +3,30 @@
 # namespace (needed to attribute GPU memory to containers); see README "Deploy".
 ARG NODE_IMAGE=node:20-bookworm-slim
 
+# Compile TypeScript with the full dependency set.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
+RUN npx tsc -p tsconfig.build.json
+
+# Production dependencies alone, installed clean from the lock file.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && rm -rf /root/.npm
 
 FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
-COPY --from=build /src/node_modules ./node_modules
+COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY rules ./rules
 EXPOSE 10290
-USER root
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:10290/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# A smaller young generation keeps RSS ~25 MB lower at no measurable scrape cost (bench/RESULTS.md).
 ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/dist/cli.js"]
 CMD ["--path.procfs=/host/proc", "--path.sysfs=/host/sys", "--path.rootfs=/host/root"]

@@ -35,6 +35,17 @@ export function dockerUnavailableReason(): string | undefined {
   return undefined;
 }
 
+/** dockerd can leave mounts (netns, overlay) under its roots: lazily unmount them so the dir can go. */
+async function unmountUnder(dir: string): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(dir))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run('umount', ['-l', m]).catch(() => undefined);
+}
+
 export async function startDockerd(): Promise<RunningDockerd> {
   const dir = tempDir('dockerd');
   const socket = join(dir, 'docker.sock');
@@ -90,6 +101,7 @@ export async function startDockerd(): Promise<RunningDockerd> {
         // the daemon may already be gone; stopping it below is what matters
       }
       await daemon.stop(10_000);
+      await unmountUnder(dir);
       removeDir(dir);
     },
   };
