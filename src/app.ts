@@ -2,7 +2,8 @@
  * Wires a validated Config into the shared services, the collector runner and the HTTP server.
  * Kept separate from cli.ts so tests and `doctor` can build the same exporter in-process.
  */
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 import { ALL_COLLECTORS } from './collectors/index.js';
 import type { AnyCollector, SharedServices } from './collectors/types.js';
 import { collectorConfig, type Config } from './config.js';
@@ -19,9 +20,24 @@ export function dockerOptions(host: string, timeoutSeconds: number): Docker.Dock
   return { host: u.hostname, port: Number(u.port || 2375), protocol: u.protocol === 'https:' ? 'https' : 'http', timeout };
 }
 
+/**
+ * dockerode (with its ssh2/gRPC dependencies) costs ~28 MB of RSS; it is loaded on first use only, so a
+ * host without Docker never pays for it. A synchronous require keeps SharedServices.docker() synchronous.
+ */
+const requireCjs = createRequire(import.meta.url);
+function loadDocker(): typeof Docker {
+  return requireCjs('dockerode') as typeof Docker;
+}
+
 export function createSharedServices(config: Config): SharedServices {
   let docker: Docker | undefined;
-  const client = (): Docker => (docker ??= new Docker(dockerOptions(config.docker.host, config.docker.timeout)));
+  const client = (): Docker => {
+    if (!docker) {
+      const DockerClient = loadDocker();
+      docker = new DockerClient(dockerOptions(config.docker.host, config.docker.timeout));
+    }
+    return docker;
+  };
   const dockerIndex = new DockerIndex(client);
   return {
     docker: client,
