@@ -14,6 +14,7 @@ import { EMPTY_IDENTITY, containerOf, type ProcessInfo } from '../../lib/identit
 import { runCommand } from '../../lib/subprocess.js';
 import { defineMetric, type SampleSink } from '../../metrics.js';
 import { defineCollector, type HostPaths } from '../types.js';
+import { IdentityCache } from './identity-cache.js';
 import { APP_QUERY_FIELDS, GPU_QUERY_FIELDS, parseComputeApps, parseGpuQuery, processLabel, type AppRow, type GpuRow } from './parse-nvidia-smi.js';
 
 const GPU_LABELS = ['vendor', 'gpu', 'uuid'] as const;
@@ -195,6 +196,7 @@ export const nvidiaCollector = defineCollector({
     const key = `nvidia-smi:${ctx.options.binary}`;
     const facts: Record<string, string> = { binary: ctx.options.binary, 'command time-out': `${budgetMs / 1000}s` };
     let blindLogged = false;
+    const identities = new IdentityCache(ctx.shared.identity);
 
     const smi = async (args: string[], deadline: number, signal: AbortSignal): Promise<string> => {
       const left = deadline - Date.now();
@@ -223,8 +225,7 @@ export const nvidiaCollector = defineCollector({
           if (run.signal.aborted) throw e;
           sink.degraded(`per-process list unavailable: ${e instanceof Error ? e.message : String(e)}`);
         }
-        const pids = [...new Set((apps ?? []).map((a) => a.pid))];
-        const infos = pids.length > 0 ? await ctx.shared.identity.resolve(pids) : new Map<number, ProcessInfo>();
+        const infos = await identities.resolve(apps ?? []);
         const res = writeSamples(sink, { gpus: gpus.rows, apps, infos });
 
         facts.GPUs = gpus.rows.map((g) => `${g.index}: ${g.name}`).join('; ');
