@@ -101,6 +101,19 @@ describe('writeSamples', () => {
     expect(blind.get('silentwatch_gpu_memory_unattributed_bytes')[0]?.value).toBe(12571 * MiB);
   });
 
+  it('a process whose gpu_uuid matches no GPU line keeps that uuid with gpu="" and is not counted against any GPU', () => {
+    const sink = new SampleSink(new Set(nvidiaCollector.metrics));
+    const gpus = parseGpuQuery('0, GPU-x, T, 1, 100, 60, 40, 0\n').rows;
+    const apps = parseComputeApps('GPU-x, 5, p, 10\nMIG-1f2e3d4c-0000-5555-aaaa-0123456789ab, 6, q, 30\n').rows;
+    writeSamples(sink, { gpus, apps, infos: new Map() });
+    const procs = sink.samples.filter((s) => s.def.name === 'silentwatch_gpu_process_memory_bytes');
+    expect(procs.map((s) => [s.labels.gpu, s.labels.uuid, s.value])).toEqual([
+      ['0', 'GPU-x', 10 * MiB],
+      ['', 'MIG-1f2e3d4c-0000-5555-aaaa-0123456789ab', 30 * MiB],
+    ]);
+    expect(sink.samples.find((s) => s.def.name === 'silentwatch_gpu_memory_unattributed_bytes')?.value).toBe(50 * MiB);
+  });
+
   it('used below the listed sum (sampling skew) clamps unattributed at 0', () => {
     const sink = new SampleSink(new Set(nvidiaCollector.metrics));
     const gpus = parseGpuQuery('0, GPU-x, T, 1, 100, 10, 90, 0\n').rows;
