@@ -150,6 +150,13 @@ export function writeSamples(sink: SampleSink, r: NvidiaReading): WriteResult {
   return { processes: perProcess.size, usedBytes, emptyListWhileUsed };
 }
 
+/** Partial data: success 0 with the first few reasons (a GPU gone bad can produce dozens). */
+function degradeWith(sink: SampleSink, what: string, problems: readonly string[]): void {
+  if (problems.length === 0) return;
+  const more = problems.length > 3 ? ` (+${problems.length - 3} more)` : '';
+  sink.degraded(`${what}: ${problems.slice(0, 3).join('; ')}${more}`);
+}
+
 /** Finds an executable: a path as given, or a bare name on PATH. Never throws. */
 export async function findExecutable(binary: string, pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
   const candidates = binary.includes('/') ? [binary] : pathEnv.split(delimiter).filter(Boolean).map((d) => join(d, binary));
@@ -213,14 +220,14 @@ export const nvidiaCollector = defineCollector({
         if (gpus.rows.length === 0) {
           throw new Error(gpus.problems.length > 0 ? `nvidia-smi --query-gpu: no usable GPU line (${gpus.problems[0]})` : 'nvidia-smi --query-gpu: no GPU listed');
         }
-        for (const p of gpus.problems) sink.degraded(p);
+        degradeWith(sink, 'nvidia-smi --query-gpu', gpus.problems);
 
         let apps: AppRow[] | undefined;
         try {
           const appText = await smi([`--query-compute-apps=${APP_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], deadline, run.signal);
           const parsed = parseComputeApps(appText);
           apps = parsed.rows;
-          for (const p of parsed.problems) sink.degraded(p);
+          degradeWith(sink, 'nvidia-smi --query-compute-apps', parsed.problems);
         } catch (e) {
           if (run.signal.aborted) throw e;
           sink.degraded(`per-process list unavailable: ${e instanceof Error ? e.message : String(e)}`);

@@ -123,20 +123,25 @@ describe('nvidia collector through the exporter with a fake nvidia-smi', () => {
 
   it('garbage output: success 0 with the reason, never a 0 or NaN value', async () => {
     copyFileSync(join(FIXTURES, 'gpu-binary-garbage.bin'), join(d, 'gpu.csv'));
-    let text = await exp.scrape();
-    expect(text).not.toMatch(/NaN/);
-    let m = await exp.metrics();
-    expect(m.value('silentwatch_collector_success', { collector: 'nvidia' })).toBe(0);
-    expect(m.get('silentwatch_gpu_info')).toEqual([]);
-    // Half garbage: the good GPU line is served, success 0 says the rest was not.
-    copyFileSync(join(FIXTURES, 'gpu-fell-off-bus.txt'), join(d, 'gpu.csv'));
-    text = await exp.scrape();
-    expect(text).not.toMatch(/NaN/);
-    m = await exp.metrics();
-    expect(m.value('silentwatch_collector_success', { collector: 'nvidia' })).toBe(0);
-    expect(m.get('silentwatch_gpu_info').map((s) => s.labels.gpu)).toEqual(['0', '2']);
-    expect(m.get('silentwatch_gpu_memory_used_bytes').map((s) => s.labels.gpu)).toEqual(['0']);
-    copyFileSync(join(FIXTURES, 'gpu-4x-a100.csv'), join(d, 'gpu.csv'));
+    try {
+      let text = await exp.scrape();
+      expect(text).not.toMatch(/NaN/);
+      let m = await exp.metrics();
+      expect(m.value('silentwatch_collector_success', { collector: 'nvidia' })).toBe(0);
+      expect(m.get('silentwatch_gpu_info')).toEqual([]);
+      // Half garbage: the good GPU line is served, success 0 says the rest was not.
+      copyFileSync(join(FIXTURES, 'gpu-fell-off-bus.txt'), join(d, 'gpu.csv'));
+      text = await exp.scrape();
+      expect(text).not.toMatch(/NaN/);
+      m = await exp.metrics();
+      expect(m.value('silentwatch_collector_success', { collector: 'nvidia' })).toBe(0);
+      expect(m.get('silentwatch_gpu_info').map((s) => s.labels.gpu)).toEqual(['0', '2']);
+      expect(m.get('silentwatch_gpu_memory_used_bytes').map((s) => s.labels.gpu)).toEqual(['0']);
+      const cause = String(exp.logs().filter((l) => l.msg === 'collector failed' && l.collector === 'nvidia').at(-1)?.cause);
+      expect(cause).toMatch(/^partial data: nvidia-smi --query-gpu: skipped a line with 1 of 8 fields: "Unable to determine the device handle.*GPU 2 memory.total: \[GPU is lost\].* \(\+2 more\)$/);
+    } finally {
+      copyFileSync(join(FIXTURES, 'gpu-4x-a100.csv'), join(d, 'gpu.csv'));
+    }
     expect((await exp.metrics()).value('silentwatch_collector_success', { collector: 'nvidia' })).toBe(1);
   });
 
