@@ -203,5 +203,49 @@ export const overview: DashboardSpec = {
         },
       ],
     },
+    {
+      title: 'silentwatch itself',
+      panels: [
+        {
+          title: 'Collector failures in the last hour',
+          kind: 'bargauge',
+          w: 6,
+          unit: 'short',
+          description: 'Scrapes per collector that failed or served partial data in the last hour. Occasional failures point to a flaky dependency (Docker socket, Redis, nvidia-smi); constant ones to a permission or mount problem.',
+          queries: [{ expr: `sum by (collector) (increase(silentwatch_collector_failures_total{${I}}[1h]))`, legend: '{{collector}}', instant: true }],
+          min: 0,
+          thresholds: [{ value: 1, color: 'orange' }],
+        },
+        {
+          title: 'Collector duration',
+          w: 6,
+          unit: 's',
+          description: 'How long each collector took per scrape. A collector creeping up towards its time-out (a wedged GPU, a hung NFS mount, a slow Redis) is about to start failing.',
+          queries: [{ expr: `max by (collector) (silentwatch_collector_duration_seconds{${I}})`, legend: '{{collector}}' }],
+          min: 0,
+        },
+        {
+          title: 'Exporter event-loop lag p99',
+          w: 6,
+          unit: 's',
+          description: "99th percentile event-loop lag of the silentwatch process: high values mean the exporter itself is starved of CPU or blocked, and its scrapes get slow.",
+          queries: [{ expr: `max by (instance) (silentwatch_nodejs_eventloop_lag_p99_seconds{${I}})`, legend: '{{instance}}' }],
+          min: 0,
+        },
+        {
+          title: 'Exporter memory and version',
+          kind: 'table',
+          w: 6,
+          unit: 'bytes',
+          description: 'Resident memory of each silentwatch process, with its version and Node.js version (from silentwatch_build_info).',
+          queries: [
+            {
+              expr: `max by (instance) (silentwatch_process_resident_memory_bytes{${I}}) * on (instance) group_left (version, node_version) max by (instance, version, node_version) (silentwatch_build_info{${I}})`,
+              instant: true,
+            },
+          ],
+        },
+      ],
+    },
   ],
 };
