@@ -91,7 +91,7 @@ export const gpus: DashboardSpec = {
           min: 0,
         },
         {
-          title: 'DRM resident memory and clients',
+          title: 'DRM resident memory',
           w: 12,
           unit: 'bytes',
           description: 'Resident memory per DRM device and region summed over all clients.',
