@@ -1,6 +1,8 @@
 /** Extracts every PromQL expression of the generated dashboards (panel targets, annotations, variables) and analyses it. */
 import { parser } from '@prometheus-io/lezer-promql';
-import type { SyntaxNode } from '@lezer/common';
+
+/** lezer's SyntaxNode, taken from the parser's own types (no direct dependency on @lezer/common). */
+type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
 export interface DashboardJson {
   uid: string;
