@@ -1,0 +1,34 @@
+/**
+ * Thresholds shared by the dashboards and the alert rules (rules/). Keep them equal to the rule files:
+ * a red line on a panel that does not match the alert that pages is worse than no line.
+ */
+export const THRESHOLDS = {
+  /** GPU free VRAM ratio below which the GPU is considered starved (free / total). */
+  gpuFreeRatio: 0.1,
+  /** Container working set / memory limit ratio above which a container is "near its limit". */
+  memoryNearLimitRatio: 0.9,
+  /** Age in seconds of the oldest waiting job above which a queue is considered stalled. */
+  queueOldestAgeSeconds: 900,
+  /** llama-swap 5xx share of requests per model above which the model is considered failing. */
+  llamaswap5xxRatio: 0.2,
+} as const;
+
+/** Alert names of silentwatch's own rules, as a PromQL regex on ALERTS{alertname}. Align with rules/. */
+export const ALERTNAME_REGEX = 'Silentwatch.*';
+
+/** Queue states that count as "waiting for a worker" (BullMQ wait/prioritized; v5 moves waiting jobs to paused while paused). */
+export const QUEUE_WAITING_STATES = 'wait|prioritized|paused';
+
+/** Window for the rates/ratios that mirror alert rules (the alert rules use the same). */
+export const ALERT_WINDOW = '15m';
+
+/** Stable dashboard UIDs: links, bookmarks and provisioning depend on them; never change them. */
+export const UIDS = {
+  overview: 'silentwatch-overview',
+  containers: 'silentwatch-containers',
+  queues: 'silentwatch-queues',
+  gpus: 'silentwatch-gpus',
+  llamaswap: 'silentwatch-llamaswap',
+} as const;
+
+export const TAGS = ['silentwatch'];
