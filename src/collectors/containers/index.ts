@@ -20,7 +20,7 @@ import { containerFromCgroupPath, type ContainerRef } from '../../lib/identity/p
 import { IDENTITY_LABELS, identityLabels, type IdentityLabels } from '../../lib/identity/process-identity.js';
 import { defineMetric, type SampleSink } from '../../metrics.js';
 import { defineCollector } from '../types.js';
-import { CONTAINER_STATES, HEALTH_STATUSES, containerState, healthStatus, inspectFacts, type InspectFacts } from './parse-docker.js';
+import { CONTAINER_STATES, HEALTH_STATUSES, containerState, healthStatus, inspectFacts, maxUptimeSeconds, statusWithoutTime, type InspectFacts } from './parse-docker.js';
 import { MEMORY_FILES, memoryFromV1, memoryFromV2, type ContainerMemory, type MemoryFiles } from './parse-memory.js';
 
 const usageBytes = defineMetric({
@@ -291,9 +291,25 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 const ACTIVE_STATES = new Set(['running', 'paused', 'restarting']);
 
 interface InspectCacheEntry {
-  /** State + Status at the time of the inspect; a change triggers a new inspect. */
+  /** State + Status (without its relative time) at the inspect; a change triggers a new inspect. */
   key: string;
   facts: InspectFacts | undefined;
+  /** Inspected again after this (ms), whatever happens: a restart hidden within Status' rounding is caught late, never missed. */
+  refreshAt: number;
+}
+
+/** Re-inspect every container at least this often, spread by a random share of it so it never comes all at once. */
+const INSPECT_MAX_AGE_MS = 5 * 60_000;
+
+const inspectKey = (c: DockerContainerInfo): string => `${c.state}|${statusWithoutTime(c.status)}`;
+
+/** Whether the cached inspect no longer describes the listed container. */
+function inspectStale(c: DockerContainerInfo, cached: InspectCacheEntry | undefined, now: number): boolean {
+  if (!cached || cached.key !== inspectKey(c) || now >= cached.refreshAt) return true;
+  // up for less time than since the start we know of: restarted in between
+  const upAtMost = maxUptimeSeconds(c.status);
+  const started = cached.facts?.startedAt;
+  return upAtMost !== undefined && started !== undefined && upAtMost + 5 < now / 1000 - started;
 }
 
 export const containersCollector = defineCollector({
@@ -362,13 +378,14 @@ export const containersCollector = defineCollector({
       // inspect (read-only) only what changed since the last inspect; forget what is gone
       for (const id of inspectCache.keys()) if (!list.has(id)) inspectCache.delete(id);
       const wanted = [...list.values()].filter((c) => opts.include_stopped || ACTIVE_STATES.has(c.state));
-      const stale = wanted.filter((c) => inspectCache.get(c.id)?.key !== `${c.state}|${c.status}`);
+      const now = Date.now();
+      const stale = wanted.filter((c) => inspectStale(c, inspectCache.get(c.id), now));
       const failures: string[] = [];
       await eachLimited(stale, INSPECT_CONCURRENCY, async (c) => {
         if (deadline.aborted) return;
         try {
           const body: unknown = await ctx.shared.docker().getContainer(c.id).inspect({ abortSignal: deadline });
-          inspectCache.set(c.id, { key: `${c.state}|${c.status}`, facts: inspectFacts(body) });
+          inspectCache.set(c.id, { key: inspectKey(c), facts: inspectFacts(body), refreshAt: Date.now() + INSPECT_MAX_AGE_MS * (1 + Math.random()) });
         } catch (e) {
           const status = (e as { statusCode?: unknown }).statusCode;
           if (status === 404) inspectCache.delete(c.id); // removed since the list: skipped silently

@@ -59,3 +59,31 @@ export function inspectFacts(body: unknown): InspectFacts | undefined {
   const health = typeof b.State.Health?.Status === 'string' ? b.State.Health.Status : undefined;
   return { restartCount, oomKilled: b.State.OOMKilled, ...(startedAt !== undefined ? { startedAt } : {}), ...(health !== undefined ? { health } : {}) };
 }
+
+/**
+ * Docker's `Status` without its relative time ("Up 5 minutes (healthy)" → "Up (healthy)",
+ * "Exited (137) 3 minutes ago" → "Exited (137)"): what changes when the container's situation changes,
+ * not every second as the time does.
+ */
+export function statusWithoutTime(status: string): string {
+  return status
+    .replace(/^Up (?:Less than a second|About an? (?:minute|hour)|\d+ (?:seconds?|minutes?|hours?|days?|weeks?|months?|years?))/, 'Up')
+    .replace(/ (?:Less than a second|About an? (?:minute|hour)|\d+ (?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)) ago$/, '')
+    .trim();
+}
+
+const UNIT_SECONDS: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 7 * 86400, month: 30 * 86400, year: 365 * 86400 };
+
+/**
+ * The longest uptime an "Up …" Status can stand for (Docker's HumanDuration rounds down to its unit), in
+ * seconds; undefined when the container is not up. If a container has been up for less than the time since
+ * the start we know of, it has restarted since.
+ */
+export function maxUptimeSeconds(status: string): number | undefined {
+  const m = /^Up (Less than a second|About an? (minute|hour)|(\d+) (second|minute|hour|day|week|month|year)s?)\b/.exec(status);
+  if (!m) return undefined;
+  if (m[1] === 'Less than a second') return 1;
+  if (m[2]) return m[2] === 'minute' ? 120 : 7200;
+  const unit = UNIT_SECONDS[m[4] as string] as number;
+  return (Number(m[3]) + 1) * unit;
+}

@@ -150,6 +150,37 @@ describe.skipIf(dockerSkip !== undefined)(`seed 000 under a real dockerd${docker
     expect(m.value('silentwatch_container_oom_kills_total', { id: short(limitedId), container: 'immich_machine_learning' })).toBeGreaterThanOrEqual(1);
   });
 
+  it('restarts by the restart policy and a manual restart are seen (inspect refreshed, not per scrape)', async () => {
+    const flapping = await dockerd.runContainer(['--name', 'flapping', '--restart', 'always'], ['sh', '-c', 'sleep 1; exit 1']);
+    const id = { id: short(flapping), container: 'flapping' };
+    const m = await waitFor(
+      async () => {
+        const s = await scrape();
+        return (s.value('silentwatch_container_restarts_total', id) ?? 0) >= 2 ? s : undefined;
+      },
+      'restarts_total of the flapping container to reach 2',
+      30_000,
+      300,
+    );
+    const docker = Number((await dockerd.cli(['inspect', '-f', '{{.RestartCount}}', flapping])).stdout.trim());
+    expect(m.value('silentwatch_container_restarts_total', id)).toBeLessThanOrEqual(docker);
+
+    const before = (await scrape()).value('silentwatch_container_started_time_seconds', { id: short(unlimitedId) }) ?? 0;
+    await new Promise((r) => setTimeout(r, 2100));
+    await dockerd.cli(['restart', '-t', '0', unlimitedId]);
+    const after = await waitFor(
+      async () => {
+        const v = (await scrape()).value('silentwatch_container_started_time_seconds', { id: short(unlimitedId) }) ?? 0;
+        return v > before ? v : undefined;
+      },
+      'started_time of the restarted container to move',
+      15_000,
+      200,
+    );
+    expect(after).toBeGreaterThan(before + 2);
+    await dockerd.cli(['rm', '-f', flapping]);
+  });
+
   it('Docker unreachable: cgroup metrics still served under short ids, success 0 with the reason', async () => {
     const blind = await startExporter(['--docker.host=unix:///nonexistent.sock', '--collector.containers']);
     try {

@@ -1,7 +1,7 @@
 /** Pure parsers of the containers collector on recorded v1 files, documented v2 files, and broken ones. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONTAINER_STATES, containerState, healthStatus, inspectFacts, parseDockerTime } from '../../../src/collectors/containers/parse-docker.js';
+import { CONTAINER_STATES, containerState, healthStatus, inspectFacts, maxUptimeSeconds, parseDockerTime, statusWithoutTime } from '../../../src/collectors/containers/parse-docker.js';
 import { memoryFromV1, memoryFromV2, parseFlatKeyed, parseMemoryLimit, parseSingleValue } from '../../../src/collectors/containers/parse-memory.js';
 import { containerOf } from '../../../src/lib/identity/process-identity.js';
 import { containerFromCgroupPath, memoryCgroupOf, parseProcCgroup } from '../../../src/lib/identity/parse-proc-cgroup.js';
@@ -207,5 +207,32 @@ describe('Docker API fields', () => {
     for (const s of CONTAINER_STATES) expect(containerState(s)).toBe(s);
     expect(containerState('Running')).toBe('running');
     expect(containerState('zombie')).toBeUndefined();
+  });
+});
+
+describe('Docker Status: what changes, and how long a container can have been up', () => {
+  it('drops the relative time only', () => {
+    expect(statusWithoutTime('Up 5 minutes (healthy)')).toBe('Up (healthy)');
+    expect(statusWithoutTime('Up Less than a second')).toBe('Up');
+    expect(statusWithoutTime('Up About an hour (Paused)')).toBe('Up (Paused)');
+    expect(statusWithoutTime('Up 3 days (health: starting)')).toBe('Up (health: starting)');
+    expect(statusWithoutTime('Exited (137) 3 minutes ago')).toBe('Exited (137)');
+    expect(statusWithoutTime('Restarting (1) 2 seconds ago')).toBe('Restarting (1)');
+    expect(statusWithoutTime('Created')).toBe('Created');
+    expect(statusWithoutTime('Removal In Progress')).toBe('Removal In Progress');
+  });
+
+  it('upper bound of the uptime behind a rounded human duration', () => {
+    expect(maxUptimeSeconds('Up Less than a second')).toBe(1);
+    expect(maxUptimeSeconds('Up 1 second')).toBe(2);
+    expect(maxUptimeSeconds('Up 59 seconds (healthy)')).toBe(60);
+    expect(maxUptimeSeconds('Up About a minute')).toBe(120);
+    expect(maxUptimeSeconds('Up 5 minutes')).toBe(360);
+    expect(maxUptimeSeconds('Up About an hour')).toBe(7200);
+    expect(maxUptimeSeconds('Up 3 hours (unhealthy)')).toBe(4 * 3600);
+    expect(maxUptimeSeconds('Up 2 weeks')).toBe(3 * 7 * 86400);
+    expect(maxUptimeSeconds('Exited (0) 5 minutes ago')).toBeUndefined();
+    expect(maxUptimeSeconds('Up')).toBeUndefined();
+    expect(maxUptimeSeconds('')).toBeUndefined();
   });
 });
