@@ -362,6 +362,7 @@ export const containersCollector = defineCollector({
     let hierarchy: Hierarchy | undefined;
     const inspectCache = new Map<string, InspectCacheEntry>();
     const reader = new KernelFileReader(opts.open_files);
+    let inspects = 0;
     const notes: Record<string, string> = { cgroups: 'not read yet', docker: opts.docker === false ? 'disabled' : 'not asked yet' };
     /** Docker's part gets at most this share of the collector time-out, so the cgroup part is always served. */
     const dockerBudgetMs = Math.max(200, ctx.timeoutSeconds * 1000 * 0.6);
@@ -384,6 +385,7 @@ export const containersCollector = defineCollector({
       await eachLimited(stale, INSPECT_CONCURRENCY, async (c) => {
         if (deadline.aborted) return;
         try {
+          inspects++;
           const body: unknown = await ctx.shared.docker().getContainer(c.id).inspect({ abortSignal: deadline });
           inspectCache.set(c.id, { key: inspectKey(c), facts: inspectFacts(body), refreshAt: Date.now() + INSPECT_MAX_AGE_MS * (1 + Math.random()) });
         } catch (e) {
@@ -457,7 +459,7 @@ export const containersCollector = defineCollector({
           sink.degraded(notes.cgroups);
         }
       },
-      describe: () => ({ ...notes, 'open cgroup files': String(reader.open) }),
+      describe: () => ({ ...notes, 'open cgroup files': String(reader.open), 'Docker inspects since start': String(inspects) }),
       close() {
         reader.closeAll();
       },
