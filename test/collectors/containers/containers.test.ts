@@ -272,4 +272,27 @@ describe('cgroup v2 layouts from a sysfs tree given with --path.sysfs', () => {
     // no Docker asked, so no Docker series
     expect(m.get('silentwatch_container_state')).toHaveLength(0);
   });
+
+  it('a container that goes away between scrapes disappears silently; values are re-read each scrape', async () => {
+    const root = join(sysfs, 'fs', 'cgroup');
+    removeDir(join(root, `machine.slice/libpod-${ids.podman}.scope`));
+    writeFileSync(join(root, `system.slice/docker-${ids.docker}.scope/memory.events`), 'low 0\nhigh 0\nmax 1843\noom 8\noom_kill 5\noom_group_kill 0\n');
+    const m = await (exporter as RunningExporter).metrics();
+    expect(m.value('silentwatch_collector_success', { collector: 'containers' })).toBe(1);
+    expect(m.get('silentwatch_container_memory_usage_bytes', { id: ids.podman.slice(0, 12) })).toHaveLength(0);
+    expect(m.value('silentwatch_container_cgroups', { cgroup_version: '2' })).toBe(3);
+    expect(m.value('silentwatch_container_oom_kills_total', { id: ids.docker.slice(0, 12) })).toBe(5);
+    expect(m.value('silentwatch_container_oom_events_total', { id: ids.docker.slice(0, 12) })).toBe(8);
+  });
+
+  it('with open-files=0 every file is opened per scrape and the values are the same', async () => {
+    const other = await startExporter([`--path.sysfs=${sysfs}`, '--collector.containers.docker=false', '--collector.containers.open-files=0', '--collector.containers']);
+    try {
+      const m = await other.metrics();
+      expect(m.value('silentwatch_container_oom_kills_total', { id: ids.docker.slice(0, 12) })).toBe(5);
+      expect(m.value('silentwatch_container_memory_limit_bytes', { id: ids.docker.slice(0, 12) })).toBe(6 * 1024 * MiB);
+    } finally {
+      await other.stop();
+    }
+  });
 });
