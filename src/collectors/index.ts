@@ -3,8 +3,10 @@
  * line here; flags, env vars, the landing page and docs/metrics.md follow from its definition.
  */
 import { hostCollector } from './host/index.js';
+import { queuesCollector } from './queues/index.js';
 import type { AnyCollector } from './types.js';
 
 export const ALL_COLLECTORS: readonly AnyCollector[] = [
   hostCollector,
+  queuesCollector,
 ];
