@@ -211,7 +211,7 @@ class QueuesCollector {
       }),
       signal,
     );
-    if (!ok) throw new Error(`Redis at ${where(this.ctx.options)} is not reachable: ${this.lastError || `connection ${c.status}`}`);
+    if (!ok) throw new Error(`Redis at ${where(this.ctx.options)} unavailable: ${this.lastError || `connection ${c.status}`}`);
     return c;
   }
 
