@@ -8,7 +8,7 @@
  * scrape (its job hash must be read after its id is known). Discovery (SCAN, never KEYS) is cached and
  * refreshed in the background every `discovery_interval`.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { bool, duration, stringList } from '../../lib/config-values.js';
 import { redactUrl } from '../../lib/http.js';
@@ -16,7 +16,7 @@ import { defineMetric, type SampleSink } from '../../metrics.js';
 import { defineCollector, type CollectorContext } from '../types.js';
 import { clientNames, countWorkers } from './parse-client-list.js';
 import { classify, compilePatterns, queuesFromKeys, refKey, scanPattern, selectQueue, type Classification, type QueueFilter, type QueueRef } from './parse-keys.js';
-import { interpretCounts, jobKey, oldestAgeSeconds, parseTimestamp, QueueGone, queueCommands, type QueuePlan, type Reply } from './parse-counts.js';
+import { interpretCounts, jobKey, oldestAgeSeconds, parseTimestamp, QueueGone, queueCommands, type Command, type QueuePlan, type Reply } from './parse-counts.js';
 
 const queueJobs = defineMetric({
   name: 'silentwatch_queue_jobs',
@@ -129,32 +129,32 @@ function where(o: Options): string {
 
 interface KnownQueue {
   readonly ref: QueueRef;
+  readonly key: string;
   readonly cls: Classification;
+  /** This queue's fixed commands of the scrape pipeline, built once at discovery. */
+  readonly fixed: readonly Command[];
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
-}
-
-/** Resolves with p, or rejects when the signal aborts first; p's own later rejection is swallowed. */
+/** Resolves with p, or rejects when the signal aborts first; the listener is removed when p settles and p's later rejection is swallowed. */
 function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  p.catch(() => undefined);
-  const a = aborted(signal);
-  a.catch(() => undefined);
-  return Promise.race([p, a]);
-}
-
-function execPipeline(client: Redis, commands: ReadonlyArray<readonly string[]>, signal: AbortSignal): Promise<Reply[]> {
-  const pipe = client.pipeline();
-  for (const [name, ...args] of commands) pipe.call(name as string, ...args);
-  return raceSignal(
-    pipe.exec().then((r) => (r ?? []).map(([e, v]) => [e, v] as Reply)),
-    signal,
-  );
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 class QueuesCollector {
@@ -233,21 +233,27 @@ class QueuesCollector {
     const queues = this.known ?? [];
     const workers = this.ctx.options.workers;
 
-    const plans: QueuePlan[] = queues.map((q) => ({ ref: q.ref, library: q.cls.library, cachedIds: this.tails.get(refKey(q.ref)) ?? [] }));
-    const commands: string[][] = workers ? [['client', 'list']] : [];
+    // The pipeline is built straight from each queue's precomputed commands (no per-scrape key building).
+    const pipe = client.pipeline();
+    if (workers) pipe.call('client', 'list');
+    let commandCount = workers ? 1 : 0;
+    const plans: QueuePlan[] = [];
     const slices: Array<[start: number, end: number]> = [];
-    for (const p of plans) {
-      const start = commands.length;
-      for (const c of queueCommands(p)) commands.push([...c]);
-      slices.push([start, commands.length]);
+    for (const q of queues) {
+      const cachedIds = this.tails.get(q.key) ?? [];
+      plans.push({ ref: q.ref, library: q.cls.library, cachedIds });
+      const start = commandCount;
+      for (const [name, ...args] of q.fixed) pipe.call(name, ...args);
+      for (const id of cachedIds) pipe.call('hget', jobKey(q.ref, id), 'timestamp');
+      commandCount += q.fixed.length + cachedIds.length;
+      slices.push([start, commandCount]);
     }
-    if (commands.length === 0) {
+    if (commandCount === 0) {
       this.lastCost = { roundTrips: 0, commands: 0 };
       return;
     }
-    const replies = await this.run(client, commands, signal);
+    const replies = await this.exec(pipe, signal);
     let roundTrips = 1;
-    let commandCount = commands.length;
 
     const problems: string[] = [];
     let gone = false;
@@ -302,7 +308,7 @@ class QueuesCollector {
       const age = oldestAgeSeconds(r.oldestCandidates, ts, nowMs);
       if (age !== undefined) sink.set(queueOldest, labels, age);
       if (workerCounts) sink.set(queueWorkers, labels, workerCounts[i] as number);
-      if (r.oldestCandidates.length > 0) tails.set(refKey(q.ref), r.oldestCandidates);
+      if (r.oldestCandidates.length > 0) tails.set(q.key, r.oldestCandidates);
     });
     this.tails = tails;
     this.lastCost = { roundTrips, commands: commandCount };
@@ -310,9 +316,18 @@ class QueuesCollector {
     if (problems.length > 0) sink.degraded(problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more` : ''));
   }
 
-  private async run(client: Redis, commands: ReadonlyArray<readonly string[]>, signal: AbortSignal): Promise<Reply[]> {
+  private run(client: Redis, commands: ReadonlyArray<readonly string[]>, signal: AbortSignal): Promise<Reply[]> {
+    const pipe = client.pipeline();
+    for (const [name, ...args] of commands) pipe.call(name as string, ...args);
+    return this.exec(pipe, signal);
+  }
+
+  private async exec(pipe: ChainableCommander, signal: AbortSignal): Promise<Reply[]> {
     try {
-      return await execPipeline(client, commands, signal);
+      return await raceSignal(
+        pipe.exec().then((r) => (r ?? []).map(([e, v]) => [e, v] as Reply)),
+        signal,
+      );
     } catch (e) {
       throw new Error(`Redis at ${where(this.ctx.options)}: ${(e as Error).message}`);
     }
@@ -339,7 +354,8 @@ class QueuesCollector {
     this.known = refs.map((ref, i) => {
       const v = replies[2 * i];
       const t = replies[2 * i + 1];
-      return { ref, cls: classify(v && !v[0] ? (v[1] as string | null) : null, t && !t[0] ? (t[1] as string) : null) };
+      const cls = classify(v && !v[0] ? (v[1] as string | null) : null, t && !t[0] ? (t[1] as string) : null);
+      return { ref, key: refKey(ref), cls, fixed: queueCommands({ ref, library: cls.library, cachedIds: [] }) };
     });
     this.discoveredAt = Date.now();
     this.discoveryNote = `${refs.length} queues at ${new Date(this.discoveredAt).toISOString()} (${scans} SCAN calls)`;
