@@ -163,6 +163,36 @@ describe('robustness', () => {
   });
 });
 
+/** The read-only ACL documented in docs/collectors/queues.md, verbatim. */
+const READ_ONLY_ACL = '-@all +@read +ping +info +select +client|setname +client|list';
+
+describe('read-only Redis ACL', () => {
+  it('works under the documented read-only ACL user, which cannot write', async () => {
+    const { close } = await bullmqQueues('bullmq6', connectionOf(redis.port), 'acl', ['ocr'], 2);
+    closers.push(close);
+    await admin.call('ACL', 'SETUSER', 'silentwatch', 'on', '>ro-pass', '~*', 'resetchannels', ...READ_ONLY_ACL.split(' '));
+    const s = await make({ redis_url: 'redis://silentwatch:ro-pass@127.0.0.1:' + redis.port, prefixes: 'acl' }).scrape();
+    expect(s.degraded).toBeUndefined();
+    expect(s.value('silentwatch_queue_jobs', { prefix: 'acl', queue: 'ocr', state: 'waiting' })).toBe(2);
+    expect(s.value('silentwatch_queue_workers', { prefix: 'acl', queue: 'ocr' })).toBe(0);
+    expect(s.series('silentwatch_queue_oldest_waiting_job_age_seconds', { prefix: 'acl' })).toHaveLength(1);
+    const ro = new Redis({ port: redis.port, host: '127.0.0.1', username: 'silentwatch', password: 'ro-pass' });
+    closers.push(async () => ro.disconnect());
+    await expect(ro.del('acl:ocr:wait')).rejects.toThrow(/NOPERM/);
+    await expect(ro.eval('return 1', 0)).rejects.toThrow(/NOPERM/);
+  });
+
+  it('without +client|list: counts are served, workers left out, success 0 with the reason', async () => {
+    await admin.call('ACL', 'SETUSER', 'noclient', 'on', '>nc-pass', '~*', 'resetchannels', ...READ_ONLY_ACL.replace(' +client|list', '').split(' '));
+    const s = await make({ redis_url: 'redis://noclient:nc-pass@127.0.0.1:' + redis.port, prefixes: 'acl' }).scrape();
+    expect(s.degraded).toMatch(/CLIENT LIST failed \(NOPERM.*allow \+client\|list or set workers=false/);
+    expect(s.value('silentwatch_queue_jobs', { prefix: 'acl', queue: 'ocr', state: 'waiting' })).toBe(2);
+    expect(s.series('silentwatch_queue_workers')).toHaveLength(0);
+    const off = await make({ redis_url: 'redis://noclient:nc-pass@127.0.0.1:' + redis.port, prefixes: 'acl', workers: false }).scrape();
+    expect(off.degraded).toBeUndefined();
+  });
+});
+
 describe('cost', () => {
   it('200 queues are counted in ONE round trip per scrape (TCP turns and INFO commandstats)', async () => {
     // A Redis of its own: the blocked workers of the other tests renew locks and poll in the background.
