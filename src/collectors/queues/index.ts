@@ -275,6 +275,11 @@ class QueuesCollector {
       }
     });
 
+    // Nothing readable at all (every command timed out, …): a failure, not partial data.
+    if (queues.length > 0 && problems.length > 0 && results.every((r) => r === undefined)) {
+      throw new Error(`Redis at ${where(this.ctx.options)}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
+    }
+
     // Second round trip only for candidates not asked for in the first (the oldest waiting job changed).
     const missing: Array<{ i: number; id: string }> = [];
     results.forEach((r, i) => {

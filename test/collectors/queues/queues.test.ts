@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import * as mq5 from 'bullmq5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RunningRedis } from '../../helpers/redis.js';
+import { waitFor } from '../../helpers/daemon.js';
 import { bullmqQueues, connectionOf, populateBull, populateBullMQ, type Closer } from '../../helpers/queues.js';
 import { countingProxy, harness, type Harness } from './collector-harness.js';
 
@@ -153,6 +154,20 @@ describe('robustness', () => {
     expect(s.degraded).toBeUndefined();
     expect(s.series('silentwatch_queue_jobs', { prefix: 'gone', queue: 'goes' })).toHaveLength(0);
     expect(s.value('silentwatch_queue_jobs', { prefix: 'gone', queue: 'stays', state: 'waiting' })).toBe(2);
+  });
+
+  it('Redis too slow (CLIENT PAUSE): a clear time-out within the budget, then recovery', async () => {
+    const { close } = await bullmqQueues('bullmq6', connectionOf(redis.port), 'slow', ['ocr'], 1);
+    closers.push(close);
+    const h = harness({ redis_url: redis.url, prefixes: 'slow' }, 1);
+    harnesses.push(h);
+    expect((await h.scrape()).value('silentwatch_queue_jobs', { prefix: 'slow', queue: 'ocr', state: 'waiting' })).toBe(1);
+    await admin.call('CLIENT', 'PAUSE', '2500', 'ALL');
+    const t = performance.now();
+    await expect(h.scrape()).rejects.toThrow(/Command timed out|aborted|timed out/);
+    expect(performance.now() - t).toBeLessThan(2000);
+    const back = await waitFor(async () => (await h.scrape().catch(() => undefined))?.value('silentwatch_queue_jobs', { prefix: 'slow', queue: 'ocr', state: 'waiting' }), 'recovery after the pause', 10_000, 200);
+    expect(back).toBe(1);
   });
 
   it('include/exclude patterns and prefixes select queues', async () => {
