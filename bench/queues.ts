@@ -189,6 +189,8 @@ try {
     '',
     `Steady-state scrape vs the pipelined limit: **${ratio(collector.p50, limit.p50)}** (target ≤ 1.5×). redis_exporter --check-keys vs the collector: **${speedup} slower** (target ≥ 100×).`,
     '',
+    `Where the time goes: the collector's own ${1 + QUEUES * 13} commands sent raw cost ${ratio(same.p50, limit.p50)} the limit (more commands, LRANGE arrays, a CLIENT LIST whose size grows with the connected clients); the collector on top of them (building the pipeline, interpreting replies, writing the samples) costs ${ratio(collector.p50, same.p50)} its raw commands. ${collector.p50 <= 1.5 * limit.p50 ? 'Target met.' : 'The 1.5× target is not met: reaching it would need fewer commands per queue (skipping the paused list of BullMQ 6 queues and the tails of empty lists, at the price of a second round trip when they fill) or a Lua script (EVAL, which a read-only ACL does not allow).'}`,
+    '',
     `The collector's round trip carries more than the limit's: CLIENT LIST (workers), EXISTS (vanished queues), HGET meta paused, LRANGE of the wait/paused tails and HGET of the oldest jobs' timestamps — ${cmdsPerScrape.toFixed(0)} commands against the limit's ${QUEUES * 8}.`,
     '',
   ].join('\n');
