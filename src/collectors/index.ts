@@ -5,10 +5,12 @@
 import { containersCollector } from './containers/index.js';
 import { hostCollector } from './host/index.js';
 import { nvidiaCollector } from './nvidia/index.js';
+import { queuesCollector } from './queues/index.js';
 import type { AnyCollector } from './types.js';
 
 export const ALL_COLLECTORS: readonly AnyCollector[] = [
   hostCollector,
   nvidiaCollector,
   containersCollector,
+  queuesCollector,
 ];
