@@ -122,7 +122,7 @@ export const GROUPS: readonly GroupDef[] = [
         expr: (t) => `increase(silentwatch_container_oom_kills_total[${t.container_oom_window}]) > 0`,
         summary: 'A process inside container {{ $labels.container }} was OOM-killed.',
         description:
-          `The kernel OOM-killed {{ $value | humanize }} process(es) inside container ${WHO} (image {{ $labels.image }}) on {{ $labels.instance }} in the last %WINDOW%. ` +
+          `The kernel OOM-killed a process inside container ${WHO}{{ with $labels.image }} (image {{ . }}){{ end }} on {{ $labels.instance }} in the last %WINDOW% (counter increase ≈ {{ $value | humanize }}). ` +
           'Docker may still show the container running and healthy with OOMKilled=false and 0 restarts: the killed process was a child (e.g. a gunicorn worker), not PID 1, and the work it was doing has stopped.',
         explain: 'kernel oom_kill counter of the container cgroup increased',
         thresholds: ['container_oom_window'],
@@ -146,7 +146,7 @@ export const GROUPS: readonly GroupDef[] = [
         for: 'container_without_limit_for',
         summary: 'Container {{ $labels.container }} runs without a memory limit.',
         description:
-          `Container ${WHO} (image {{ $labels.image }}) on {{ $labels.instance }} has no memory limit: when it grows, the host OOM killer picks a victim anywhere on the host, not inside this container.`,
+          `Container ${WHO}{{ with $labels.image }} (image {{ . }}){{ end }} on {{ $labels.instance }} has no memory limit: when it grows, the host OOM killer picks a victim anywhere on the host, not inside this container.`,
         explain: 'a running container has no memory limit',
         thresholds: ['container_without_limit_for'],
       },
@@ -156,7 +156,7 @@ export const GROUPS: readonly GroupDef[] = [
         expr: () => 'silentwatch_container_health_status{status="unhealthy"} == 1',
         for: 'container_unhealthy_for',
         summary: 'Container {{ $labels.container }} is unhealthy.',
-        description: `Docker's health check has reported container ${WHO} (image {{ $labels.image }}) on {{ $labels.instance }} unhealthy for a while; Docker does not restart unhealthy containers by itself.`,
+        description: `Docker's health check has reported container ${WHO}{{ with $labels.image }} (image {{ . }}){{ end }} on {{ $labels.instance }} unhealthy for a while; Docker does not restart unhealthy containers by itself.`,
         explain: 'Docker health status `unhealthy`',
         thresholds: ['container_unhealthy_for'],
       },
@@ -166,7 +166,7 @@ export const GROUPS: readonly GroupDef[] = [
         expr: (t) => `increase(silentwatch_host_oom_kills_total[${t.container_oom_window}]) > 0`,
         summary: 'The kernel OOM killer ran on {{ $labels.instance }}.',
         description:
-          `The kernel OOM-killed {{ $value | humanize }} process(es) on {{ $labels.instance }} in the last %WINDOW% (any cgroup). ` +
+          `The kernel OOM-killed a process on {{ $labels.instance }} in the last %WINDOW% (any cgroup; counter increase ≈ {{ $value | humanize }}). ` +
           'If ContainerOOMKillInside fires too, it names the container; otherwise the victim was outside the watched containers.',
         explain: 'host /proc/vmstat oom_kill increased',
         thresholds: ['container_oom_window'],
@@ -209,7 +209,7 @@ export const GROUPS: readonly GroupDef[] = [
         severity: 'warning',
         expr: (t) => `delta(silentwatch_queue_jobs{state="failed"}[${t.queue_failed_window}]) > ${t.queue_failed_increase}`,
         summary: 'Failed jobs are piling up in queue {{ $labels.queue }}.',
-        description: `The failed set of queue {{ $labels.prefix }}:{{ $labels.queue }} on {{ $labels.instance }} grew by {{ $value | humanize }} jobs in the last %WINDOW%.`,
+        description: `The failed set of queue {{ $labels.prefix }}:{{ $labels.queue }} on {{ $labels.instance }} grew by about {{ $value | humanize }} jobs in the last %WINDOW%.`,
         explain: 'failed jobs grew by more than N within the window',
         thresholds: ['queue_failed_increase', 'queue_failed_window'],
       },
@@ -298,7 +298,7 @@ export const GROUPS: readonly GroupDef[] = [
         severity: 'warning',
         expr: (t) => `increase(silentwatch_llamaswap_model_load_failures_total[${t.llamaswap_load_failure_window}]) > 0`,
         summary: 'llama-swap {{ $labels.server }} fails to load model {{ $labels.model }}.',
-        description: `llama-swap {{ $labels.server }} on {{ $labels.instance }} failed to load model {{ $labels.model }} {{ $value | humanize }} time(s) in the last %WINDOW%.`,
+        description: `llama-swap {{ $labels.server }} on {{ $labels.instance }} failed to load model {{ $labels.model }} in the last %WINDOW% (counter increase ≈ {{ $value | humanize }}).`,
         explain: 'model load failures increased',
         thresholds: ['llamaswap_load_failure_window'],
       },
