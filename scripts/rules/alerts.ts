@@ -391,9 +391,12 @@ export const GROUPS: readonly GroupDef[] = [
 
 export const ALL_ALERTS: readonly AlertDef[] = GROUPS.flatMap((g) => g.alerts);
 
-/** Rendering options; `forOverride` replaces every `for:` (tests only: the shipped files use the thresholds). */
+/**
+ * Rendering options (tests only: the shipped files use the thresholds). `forOverride` replaces every `for:`,
+ * or, as a function, decides per alert (given the alert name and its normal duration).
+ */
 export interface RenderOptions {
-  readonly forOverride?: string;
+  readonly forOverride?: string | ((alert: string, normal: string) => string);
 }
 
 export interface RenderedRule {
@@ -410,7 +413,9 @@ export function renderGroups(t: Thresholds, opts: RenderOptions = {}): Map<strin
   for (const g of GROUPS) {
     const rules = g.alerts.map((a): RenderedRule => {
       const window = a.thresholds.map((k) => t[k]).find((v): v is string => typeof v === 'string' && DURATION.test(v)) ?? '';
-      const forValue = a.for ? (opts.forOverride ?? String(t[a.for])) : undefined;
+      const normal = a.for ? String(t[a.for]) : undefined;
+      const o = opts.forOverride;
+      const forValue = normal === undefined ? undefined : o === undefined ? normal : typeof o === 'string' ? o : o(a.alert, normal);
       return {
         alert: a.alert,
         expr: a.expr(t),
