@@ -1,6 +1,6 @@
 /**
  * The one source of silentwatch's alert rules: rules/*.yml and docs/alerts.md are rendered from here by
- * scripts/render-rules.ts (test/rules/render.test.ts keeps the committed files equal to the renderer).
+ * scripts/render-rules.ts (test/rules/rules.test.ts keeps the committed files equal to the renderer).
  *
  * Thresholds and `for:` durations are named values with defaults (THRESHOLDS). An operator overrides them
  * without forking the rules: `npx tsx scripts/render-rules.ts --thresholds my-thresholds.yml --out /etc/prometheus/rules/silentwatch`.
