@@ -3,10 +3,12 @@
  * line here; flags, env vars, the landing page and docs/metrics.md follow from its definition.
  */
 import { hostCollector } from './host/index.js';
+import { llamaswapCollector } from './llamaswap/index.js';
 import { nvidiaCollector } from './nvidia/index.js';
 import type { AnyCollector } from './types.js';
 
 export const ALL_COLLECTORS: readonly AnyCollector[] = [
   hostCollector,
   nvidiaCollector,
+  llamaswapCollector,
 ];
