@@ -94,7 +94,7 @@ const serversOption = () =>
           continue;
         }
         const url = normaliseUrl(e.url);
-        if (!url) ctx.addIssue({ code: 'custom', message: `server ${JSON.stringify(e.name.slice(0, 64))}: expected an http(s) URL without query string` });
+        if (!url) ctx.addIssue({ code: 'custom', message: `server ${JSON.stringify(e.name.slice(0, 64))}: expected an http(s) URL without credentials or query string (API keys go in api_key)` });
         else out.push({ name: e.name, url, ...(e.api_key ? { apiKey: e.api_key } : {}) });
       }
       const problem = validateServers(out);

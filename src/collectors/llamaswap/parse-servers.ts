@@ -16,7 +16,7 @@ export function normaliseUrl(url: string): string | undefined {
   try {
     const u = new URL(url.trim());
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
-    if (u.search || u.hash) return undefined;
+    if (u.search || u.hash || u.username || u.password) return undefined;
     return u.toString().replace(/\/+$/, '');
   } catch {
     return undefined;
@@ -30,7 +30,7 @@ export function parseServerEntry(entry: string): ServerSpec | string {
   const looksNamed = eq > 0 && !s.slice(0, eq).includes('://');
   const rawUrl = looksNamed ? s.slice(eq + 1) : s;
   const url = normaliseUrl(rawUrl);
-  if (!url) return `server entry ${looksNamed ? JSON.stringify(s.slice(0, eq).slice(0, 64)) : "(bare URL)"}: expected an http(s) URL without query string`;
+  if (!url) return `server entry ${looksNamed ? JSON.stringify(s.slice(0, eq).slice(0, 64)) : "(bare URL)"}: expected an http(s) URL without credentials or query string (API keys go in api_key)`;
   const name = looksNamed ? s.slice(0, eq).trim() : new URL(url).host;
   if (!NAME.test(name)) return `server name ${JSON.stringify(name.slice(0, 64))}: expected letters, digits, _ . : - (at most 64)`;
   return { name, url };
