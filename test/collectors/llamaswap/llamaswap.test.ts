@@ -8,7 +8,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../../helpers/daemon.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
 import { cleanEnv, CLI, startExporter, type RunningExporter } from '../../helpers/exporter.js';
 import type { ParsedExposition } from '../../helpers/metrics-text.js';
 import { chat, LlamaSwapStandIn, type StandInOptions } from './stand-in.js';
@@ -209,6 +211,32 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
     expect(m.value('silentwatch_llamaswap_up', { server: 'keyed' })).toBe(0);
     expect(m.value('silentwatch_llamaswap_requests_total', { server: 'keyed', model: 'm', code: '200' })).toBe(2);
     expect(s.received.filter((r) => r.includes('/upstream'))).toEqual([]);
+  });
+});
+
+describe('llamaswap configuration from a YAML file', () => {
+  it('a list of servers, each with its own API key', async () => {
+    const a = await standIn({ era: 'v250', models: ['m'], apiKey: 'key-a' });
+    const b = await standIn({ era: 'v230', models: ['m'], apiKey: 'key-b' });
+    const dir = tempDir('llamaswap');
+    try {
+      const file = join(dir, 'silentwatch.yml');
+      writeFileSync(
+        file,
+        ['collectors:', '  llamaswap:', '    poll_interval: 1h', '    servers:', `      - {name: gpu-a, url: "${a.url}/", api_key: key-a}`, `      - {name: gpu-b, url: "${b.url}", api_key: key-b}`, ''].join('\n'),
+      );
+      const e = await exporter([`--config=${file}`]);
+      await scrapeUntil(e, (m) => ready('gpu-a', 'activity')(m) && ready('gpu-b', 'metrics')(m), 'both servers detected');
+      await chat(a.url, 'm', 3, 3, { 'x-api-key': 'key-a' });
+      await chat(b.url, 'm', 5, 3, { authorization: 'Bearer key-b' });
+      const m = await e.metrics();
+      expect(m.value('silentwatch_llamaswap_requests_total', { server: 'gpu-a', model: 'm', code: '200' })).toBe(3);
+      expect(m.value('silentwatch_llamaswap_requests_total', { server: 'gpu-b', model: 'm', code: '200' })).toBe(5);
+      expect(m.value('silentwatch_collector_success', { collector: 'llamaswap' })).toBe(1);
+      expect(e.daemon.output()).not.toMatch(/key-a|key-b/);
+    } finally {
+      removeDir(dir);
+    }
   });
 });
 
