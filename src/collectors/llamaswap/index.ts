@@ -141,7 +141,8 @@ class ServerPoller {
   version: VersionInfo | undefined;
   source: Source | undefined;
   lastError: string | undefined;
-  streamConnected = false;
+  /** When the log stream was last seen disconnected (undefined while connected or not used). */
+  private streamDownSince: number | undefined;
   private wm: Watermark = EMPTY_WATERMARK;
   private baselined = false;
   private polling: Promise<void> | undefined;
@@ -320,6 +321,7 @@ class ServerPoller {
   /** Follows the request log, reconnecting with back-off; resolves when closed. Never rejects. */
   private async runStream(): Promise<void> {
     let backoffMs = 1000;
+    this.streamDownSince = Date.now();
     while (!this.closed) {
       const splitter = new LineSplitter();
       let gotData = false;
@@ -340,7 +342,7 @@ class ServerPoller {
           await res.body?.cancel().catch(() => undefined);
           throw new Error(`GET /logs/stream answered ${res.status}`);
         }
-        this.streamConnected = true;
+        this.streamDownSince = undefined;
         backoffMs = 1000;
         const decoder = new TextDecoder();
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -355,13 +357,18 @@ class ServerPoller {
           this.lastError = `log stream: ${msg}`;
         }
       }
-      this.streamConnected = false;
+      this.streamDownSince ??= Date.now();
       // A line cut off by the disconnect: if it was a request line, that request is lost.
       if (splitter.takeTail().includes('] Request ')) this.tally.missed += 1;
       if (this.closed) break;
       await sleepUnlessAborted(gotData ? 100 : backoffMs, this.closeAc.signal);
       if (!gotData) backoffMs = Math.min(backoffMs * 2, 30_000);
     }
+  }
+
+  /** Milliseconds the request log stream has been down (0 while connected). */
+  streamDownFor(): number {
+    return this.streamDownSince === undefined ? 0 : Date.now() - this.streamDownSince;
   }
 
   private countLogLine(line: string): void {
@@ -458,7 +465,8 @@ async function scrapeServer(p: ServerPoller, sink: SampleSink, signal: AbortSign
     const states = new Map<string, string>();
     for (const m of configured ?? []) states.set(m, 'stopped');
     for (const r of runningList ?? []) states.set(r.model, r.state);
-    if (runningList || configured) {
+    // Without /running nothing can be said about states (a configured model may well be running).
+    if (runningList) {
       let n = 0;
       for (const [model, state] of states) {
         if (n++ >= 1000) break;
@@ -466,7 +474,7 @@ async function scrapeServer(p: ServerPoller, sink: SampleSink, signal: AbortSign
       }
     }
     if (p.lastError) problems.push(`${server}: ${p.lastError}`);
-    if (p.source === 'log' && p.opts.log_stream && !p.streamConnected && !p.lastError) problems.push(`${server}: request log stream not connected`);
+    if (p.source === 'log' && p.opts.log_stream && p.streamDownFor() > 2 * p.opts.request_timeout * 1000) problems.push(`${server}: request log stream not connected`);
     const bad = p.takeMalformed();
     if (bad > 0) problems.push(`${server}: ${bad} malformed activity rows skipped`);
   }

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
 import { cleanEnv, CLI, startExporter, type RunningExporter } from '../../helpers/exporter.js';
@@ -291,6 +292,34 @@ describe('llamaswap collector, before v209 (request log stream)', () => {
     // The exporter's own GETs (/running, /health…) appear in the log but are not inference requests.
     expect(total(m, 'silentwatch_llamaswap_requests_total')).toBe(13);
     expect(s.received.filter((r) => r.startsWith('GET /logs/stream')).length).toBeGreaterThanOrEqual(2);
+    expect(m.value('silentwatch_collector_success', { collector: 'llamaswap' })).toBe(1);
+  });
+});
+
+describe('llamaswap against a server that accepts connections and never answers', () => {
+  it('scrapes stay within the request time-out: up 0, the exporter keeps answering', async () => {
+    const sockets = new Set<Socket>();
+    const hung = createServer((sock) => {
+      sockets.add(sock);
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+      const e = await exporter([`--collector.llamaswap.servers=hung=${url}`, '--collector.llamaswap.request-timeout=1s', '--collector.llamaswap.poll-interval=300ms']);
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const m = await e.metrics();
+        expect(performance.now() - t0).toBeLessThan(4500);
+        expect(m.value('silentwatch_llamaswap_up', { server: 'hung' })).toBe(0);
+        expect(m.get('silentwatch_llamaswap_requests_total')).toEqual([]);
+      }
+      expect(await e.stop()).toBe(0);
+      exporters.pop();
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((r) => hung.close(() => r()));
+    }
   });
 });
 
