@@ -132,7 +132,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
     const m = await e.metrics();
     expect(m.value('silentwatch_llamaswap_requests_total', { server: 'a', model: 'm', code: '200' })).toBe(1003);
     expect(m.value('silentwatch_llamaswap_activity_rows_missed_total', { server: 'a' })).toBe(500);
-  });
+  }, 120_000);
 
   it('a burst of 10k requests is counted exactly by the background poller', async () => {
     const s = await standIn({ era: 'v250', models: ['good', 'bad'], failing: ['bad'] });
@@ -146,7 +146,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
     expect(m.value('silentwatch_llamaswap_requests_total', { server: 'a', model: 'bad', code: '500' })).toBe(1000);
     expect(m.value('silentwatch_llamaswap_model_load_failures_total', { server: 'a', model: 'bad' })).toBe(1000);
     expect(total(m, 'silentwatch_llamaswap_request_duration_seconds_count')).toBe(10_000);
-  });
+  }, 240_000); // 10k real HTTP requests on 2 shared cores
 
   it('malformed rows are skipped and reported once (success 0), the valid rows still count exactly', async () => {
     const s = await standIn({ era: 'v250', models: ['m'] });
