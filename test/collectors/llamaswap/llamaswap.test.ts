@@ -13,6 +13,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
 import { cleanEnv, CLI, startExporter, type RunningExporter } from '../../helpers/exporter.js';
+import { leakDelta, snapshot } from '../../helpers/leaks.js';
 import type { ParsedExposition } from '../../helpers/metrics-text.js';
 import { chat, LlamaSwapStandIn, type StandInOptions } from './stand-in.js';
 
@@ -321,6 +322,30 @@ describe('llamaswap against a server that accepts connections and never answers'
       await new Promise<void>((r) => hung.close(() => r()));
     }
   });
+});
+
+describe('llamaswap background poller and log stream over many scrapes', () => {
+  it('100 scrapes of three servers (activity, log stream, down): no fd, child or timer leak; counts stay exact', async () => {
+    const cur = await standIn({ era: 'v250', models: ['m'] });
+    const old = await standIn({ era: 'v150', models: ['m'] });
+    const e = await exporter([`--collector.llamaswap.servers=cur=${cur.url},old=${old.url},gone=http://127.0.0.1:9`, '--collector.llamaswap.poll-interval=100ms']);
+    await scrapeUntil(e, (m) => ready('cur', 'activity')(m) && ready('old', 'log')(m), 'servers detected');
+    await waitFor(() => old.logStreamClients === 1, 'log stream connected');
+    for (let i = 0; i < 10; i++) await e.scrape(); // let keep-alive sockets settle
+    const before = await snapshot(e);
+    for (let i = 0; i < 100; i++) {
+      if (i % 10 === 0) await Promise.all([chat(cur.url, 'm', 5, 5), chat(old.url, 'm', 5, 5)]);
+      await e.scrape();
+    }
+    const d = leakDelta(before, await snapshot(e));
+    expect(d.children).toBe(0);
+    expect(d.fds).toBeLessThanOrEqual(3);
+    expect(d.timers).toBeLessThanOrEqual(2);
+    const m = await scrapeUntil(e, (x) => x.value('silentwatch_llamaswap_requests_total', { server: 'old', model: 'unknown', code: '200' }) === 50, 'log counts');
+    expect(m.value('silentwatch_llamaswap_requests_total', { server: 'cur', model: 'm', code: '200' })).toBe(50);
+    expect(m.value('silentwatch_llamaswap_up', { server: 'gone' })).toBe(0);
+    expect(old.logStreamClients).toBe(1); // one stream, not one per poll
+  }, 180_000);
 });
 
 describe('llamaswap auto-detection', () => {
