@@ -4,6 +4,7 @@
  */
 import { containersCollector } from './containers/index.js';
 import { hostCollector } from './host/index.js';
+import { llamaswapCollector } from './llamaswap/index.js';
 import { nvidiaCollector } from './nvidia/index.js';
 import { queuesCollector } from './queues/index.js';
 import type { AnyCollector } from './types.js';
@@ -13,4 +14,5 @@ export const ALL_COLLECTORS: readonly AnyCollector[] = [
   nvidiaCollector,
   containersCollector,
   queuesCollector,
+  llamaswapCollector,
 ];
