@@ -59,7 +59,7 @@ export const drmCollector = defineCollector({
   defaultEnabled: 'auto',
   options: z.object({
     concurrency: integer(1, 256).default(16).describe('How many processes (and fdinfo files) are read at the same time while scanning /proc.'),
-    'max-fds': integer(100, 10_000_000)
+    max_fds: integer(1, 10_000_000)
       .default(200_000)
       .describe('Upper bound on open file descriptors looked at per scrape; beyond it the scan stops and the collector reports degraded data.'),
   }),
@@ -131,7 +131,7 @@ export const drmCollector = defineCollector({
     return {
       async collect(sink, run) {
         lastError = undefined;
-        const scan = await scanDrmFds(ctx.paths.procfs, { concurrency: ctx.options.concurrency, maxFds: ctx.options['max-fds'], signal: run.signal });
+        const scan = await scanDrmFds(ctx.paths.procfs, { concurrency: ctx.options.concurrency, maxFds: ctx.options.max_fds, signal: run.signal });
         lastScan = scan;
         const devices = await sysfsDevices();
 
@@ -208,7 +208,7 @@ export const drmCollector = defineCollector({
         if (considered > 0) sink.set(processesVisible, {}, visible / considered);
         lastDevices = perDevice.size;
         if (scan.truncated) {
-          lastError = `stopped after ${scan.fdsScanned} file descriptors (max-fds): per-process GPU figures are incomplete`;
+          lastError = `stopped after ${scan.fdsScanned} file descriptors (max_fds): per-process GPU figures are incomplete`;
           sink.degraded(lastError);
         }
       },

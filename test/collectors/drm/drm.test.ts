@@ -8,8 +8,9 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, tempDir } from '../../helpers/daemon.js';
-import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
+import { hasCommand, removeDir, startDaemon, tempDir, waitFor, type Daemon } from '../../helpers/daemon.js';
+import { CLI, cleanEnv, REPO_ROOT, startExporter, type RunningExporter } from '../../helpers/exporter.js';
+import { parseExposition } from '../../helpers/metrics-text.js';
 
 const KiB = 1024;
 
@@ -209,5 +210,48 @@ describe('drm collector on this machine (no DRM device)', () => {
       expect(m.get('silentwatch_gpu_process_engine_busy_seconds_total')).toHaveLength(0);
     }
     expect(m.value('silentwatch_gpu_drm_processes_visible_ratio')).toBe(1); // the tests run as root
+  });
+});
+
+describe('drm collector limits on the real /proc', () => {
+  it('max_fds stops the scan early and reports degraded data, keeping the samples', async () => {
+    const e = await startExporter(['--collector.drm', '--collector.drm.max-fds=1', '--no-collector.host']);
+    try {
+      const m = await e.metrics();
+      expect(m.value('silentwatch_collector_success', { collector: 'drm' })).toBe(0);
+      expect(m.value('silentwatch_gpu_drm_processes_visible_ratio')).toBeGreaterThan(0);
+      const html = await (await fetch(e.url + '/')).text();
+      expect(html).toContain('stopped after 1 file descriptors');
+    } finally {
+      await e.stop();
+    }
+  });
+
+  const canDrop = process.getuid?.() === 0 && hasCommand('setpriv');
+  it.skipIf(!canDrop)(`unprivileged (uid 65534): healthy, says it sees only part of the system${canDrop ? '' : ' (skipped: needs root and setpriv)'}`, async () => {
+    const daemon: Daemon = startDaemon('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '--web.listen-address=127.0.0.1:0', '--collector.drm', '--no-collector.host'], {
+      env: cleanEnv(),
+      cwd: REPO_ROOT,
+    });
+    try {
+      const port = await waitFor(
+        () => {
+          if (daemon.exited()) throw new Error(`exporter exited: ${daemon.output()}`);
+          const line = daemon.output().split('\n').find((l) => l.startsWith('{') && l.includes('"listening"'));
+          return line ? ((JSON.parse(line) as { port: number }).port) : undefined;
+        },
+        'unprivileged exporter to listen',
+        20_000,
+      );
+      const m = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      expect(m.value('silentwatch_collector_success', { collector: 'drm' })).toBe(1);
+      const ratio = m.value('silentwatch_gpu_drm_processes_visible_ratio') ?? -1;
+      expect(ratio).toBeGreaterThan(0); // its own process at least
+      expect(ratio).toBeLessThan(1); // root's processes are hidden from uid 65534
+      const html = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      expect(html).toMatch(/can see \d+ of \d+ processes: not root/);
+    } finally {
+      await daemon.stop();
+    }
   });
 });
