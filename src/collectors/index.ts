@@ -3,6 +3,7 @@
  * line here; flags, env vars, the landing page and docs/metrics.md follow from its definition.
  */
 import { containersCollector } from './containers/index.js';
+import { drmCollector } from './drm/index.js';
 import { hostCollector } from './host/index.js';
 import { llamaswapCollector } from './llamaswap/index.js';
 import { nvidiaCollector } from './nvidia/index.js';
@@ -15,4 +16,5 @@ export const ALL_COLLECTORS: readonly AnyCollector[] = [
   containersCollector,
   queuesCollector,
   llamaswapCollector,
+  drmCollector,
 ];

@@ -1,0 +1,114 @@
+/**
+ * drm collector scan cost: a fake procfs with 500 processes × 50 fds, 20 of them DRM (with fdinfo), scanned
+ * by scanDrmFds (readdir + readlink of every fd, fdinfo read and parse of the DRM ones). Anchor: a bare
+ * readdir + readlink walk of the same tree in the same run. Also times `intel_gpu_top -J` start-up here.
+ * Run: npx tsx bench/drm.ts   (writes bench/results/drm.md)
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { bareFdWalk, scanDrmFds } from '../src/collectors/drm/scan.js';
+
+const PROCS = 500;
+const FDS = 50;
+const DRM_PROCS = 20;
+const ROUNDS = 15;
+
+function build(root: string): void {
+  for (let p = 1; p <= PROCS; p++) {
+    const d = join(root, String(1000 + p));
+    mkdirSync(join(d, 'fd'), { recursive: true });
+    mkdirSync(join(d, 'fdinfo'));
+    for (let f = 0; f < FDS; f++) {
+      const drm = p <= DRM_PROCS && f === 7;
+      const target = drm ? '/dev/dri/renderD128' : f < 3 ? '/dev/pts/0' : f % 3 === 0 ? `socket:[${p * 100 + f}]` : f % 3 === 1 ? `/var/lib/app/file${f}` : `pipe:[${p * 100 + f}]`;
+      symlinkSync(target, join(d, 'fd', String(f)));
+      writeFileSync(
+        join(d, 'fdinfo', String(f)),
+        drm
+          ? `pos:\t0\nflags:\t02100002\nmnt_id:\t26\nino:\t284\ndrm-driver:\ti915\ndrm-client-id:\t${p}\ndrm-pdev:\t0000:00:02.0\ndrm-total-system0:\t6044 KiB\ndrm-resident-system0:\t6044 KiB\ndrm-purgeable-system0:\t1688 KiB\ndrm-engine-render:\t${p * 346249} ns\ndrm-engine-copy:\t0 ns\ndrm-engine-video:\t0 ns\ndrm-engine-video-enhance:\t0 ns\n`
+          : 'pos:\t0\nflags:\t02\nmnt_id:\t26\nino:\t1\n',
+      );
+    }
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function timeIt(fn: () => Promise<unknown>): Promise<number[]> {
+  await fn(); // warm the dentry cache and the JIT
+  const out: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+function intelGpuTop(): Promise<{ ms: number; result: string }> {
+  return new Promise((resolve) => {
+    const t = performance.now();
+    execFile('intel_gpu_top', ['-J', '-s', '100', '-o', '-'], { timeout: 5000 }, (err, stdout, stderr) => {
+      const ms = performance.now() - t;
+      const e = err as (NodeJS.ErrnoException & { code?: string | number; signal?: string }) | null;
+      if (e?.code === 'ENOENT') resolve({ ms, result: 'not installed' });
+      else resolve({ ms, result: `exit ${e ? String(e.code ?? e.signal) : 0}: ${(stderr || stdout).trim().split('\n').slice(0, 2).join(' / ').slice(0, 160)}` });
+    });
+  });
+}
+
+const root = mkdtempSync(join(tmpdir(), 'silentwatch-bench-drm-'));
+try {
+  const tBuild = performance.now();
+  build(root);
+  const buildMs = performance.now() - tBuild;
+  const rows: string[] = [];
+  let check = '';
+  const results: Array<{ name: string; ms: number[]; note: string }> = [];
+  for (const concurrency of [16]) {
+    const bare = await timeIt(() => bareFdWalk(root, concurrency));
+    const scan = await timeIt(async () => {
+      const r = await scanDrmFds(root, { concurrency, maxFds: 200_000 });
+      check = `${r.processes} processes, ${r.fdsScanned} fds scanned, ${r.fds.length} DRM fds parsed`;
+    });
+    results.push({ name: `bare readdir+readlink walk (anchor), concurrency ${concurrency}`, ms: bare, note: 'anchor' });
+    results.push({ name: `scanDrmFds, concurrency ${concurrency}`, ms: scan, note: `${(median(scan) / median(bare)).toFixed(2)}× anchor` });
+  }
+  let realCheck = '';
+  const realBare = await timeIt(() => bareFdWalk('/proc', 16));
+  const realScan = await timeIt(async () => {
+    const r = await scanDrmFds('/proc', { concurrency: 16, maxFds: 200_000 });
+    realCheck = `${r.processes} processes, ${r.fdsScanned} fds`;
+  });
+  results.push({ name: `bare walk of this host's real /proc (${realCheck})`, ms: realBare, note: '' });
+  results.push({ name: `scanDrmFds on this host's real /proc`, ms: realScan, note: '' });
+  const anchor = median(results[0]?.ms ?? [1]);
+  for (const r of results) rows.push(`| ${r.name} | ${median(r.ms).toFixed(1)} | ${Math.min(...r.ms).toFixed(1)} | ${Math.max(...r.ms).toFixed(1)} | ${(median(r.ms) / anchor).toFixed(2)} |`);
+  const igt = await intelGpuTop();
+  const table = [
+    `# drm collector scan benchmark`,
+    '',
+    `Fake procfs: ${PROCS} processes × ${FDS} fds (${PROCS * FDS} fd links), ${DRM_PROCS} DRM fds with i915 fdinfo; built in ${buildMs.toFixed(0)} ms on tmpfs/disk under ${tmpdir()}. ${ROUNDS} rounds after one warm-up, Node ${process.version}, ${new Date().toISOString()}.`,
+    `Result check: ${check}.`,
+    '',
+    '| what | median ms | min ms | max ms | ratio to anchor |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores (shared with other developers' test runs).`,
+    '',
+    `Target: scan < 30 ms → ${median(results[1]?.ms ?? [Infinity]) < 30 ? 'met' : 'NOT met'} on this (shared, 2-core) machine.`,
+    '',
+    'Reading: the scan costs what the bare walk costs (ratio ≈ 1): the fdinfo reads and parsing of the 20 DRM fds are lost in the noise; the time is one asynchronous readlink per fd through libuv\'s thread pool (4 threads) on a 2-core machine shared with other test runs. The per-fd walk is the floor for any /proc-based DRM scan (nvtop and qmassa do the same readlinks, synchronously); on this loaded machine about 30 ms is reached only by a few hundred fds (this host\'s real /proc above), not for 25 000 fds here. max_fds bounds the worst case.',
+    '',
+    `\`intel_gpu_top -J -s 100 -o -\` here (no GPU): ${igt.ms.toFixed(1)} ms, ${igt.result}`,
+    '',
+  ].join('\n');
+  writeFileSync(new URL('./results/drm.md', import.meta.url), table);
+  console.log(table);
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
