@@ -3,8 +3,12 @@
  * line here; flags, env vars, the landing page and docs/metrics.md follow from its definition.
  */
 import { hostCollector } from './host/index.js';
+import { mountsCollector } from './mounts/index.js';
+import { probesCollector } from './probes/index.js';
 import type { AnyCollector } from './types.js';
 
 export const ALL_COLLECTORS: readonly AnyCollector[] = [
   hostCollector,
+  probesCollector,
+  mountsCollector,
 ];
