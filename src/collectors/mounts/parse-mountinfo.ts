@@ -26,7 +26,8 @@ export function parseMountinfoLine(line: string): MountEntry | undefined {
   if (sep < 0 || fields.length < sep + 4) return undefined;
   const [id, parent, devno, root, mountPoint, options] = fields;
   if (!/^\d+$/.test(id ?? '') || !/^\d+$/.test(parent ?? '') || !/^\d+:\d+$/.test(devno ?? '')) return undefined;
-  if (!root?.startsWith('/') || !mountPoint?.startsWith('/') || options === undefined) return undefined;
+  // root is a path, or e.g. net:[4026531833] for nsfs bind mounts.
+  if (!root || !mountPoint?.startsWith('/') || options === undefined) return undefined;
   const fstype = fields[sep + 1] as string;
   if (fstype === '') return undefined;
   return {
