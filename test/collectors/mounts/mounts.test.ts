@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, sleep, tempDir, waitFor } from '../../helpers/daemon.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
+import { mountSwallowingFuse, type SwallowingFuse } from '../../helpers/fuse-swallow.js';
 
 const canMount = ((): string | undefined => {
   if (process.getuid?.() !== 0) return 'mounting needs root';
@@ -153,4 +154,62 @@ describe.skipIf(canMount !== undefined)(`mounts collector against real mounts${c
     expect(m.value('silentwatch_mount_present', { path: fuse })).toBe(0);
     expect(m.get('silentwatch_mount_responsive', { path: fuse })).toEqual([]);
   });
+});
+
+describe.skipIf(canMount !== undefined)(`a probe child that cannot be killed${canMount ? ` (skipped: ${canMount})` : ''}`, () => {
+  let dir: string;
+  let mnt: string;
+  let fuse: SwallowingFuse | undefined;
+  let exporter: RunningExporter;
+
+  beforeAll(async () => {
+    dir = tempDir('mounts-dstate');
+    mnt = join(dir, 'dead-hard-nfs');
+    mkdirSync(mnt);
+    fuse = await mountSwallowingFuse(mnt);
+    exporter = await startExporter([`--collector.mounts.paths=${mnt}`, '--collector.mounts.probe-timeout=500ms', '--collector.mounts.timeout=2s']);
+  });
+  afterAll(async () => {
+    await exporter?.stop();
+    await fuse?.stop();
+    if (dir) removeDir(dir);
+  });
+
+  it('stays the only probe of its path while stuck in D state, reported unresponsive with a growing duration; released, probing resumes', async () => {
+    const pid = exporter.daemon.child.pid!;
+    let m = await exporter.metrics();
+    expect(m.value('silentwatch_mount_present', { path: mnt })).toBe(1);
+    expect(m.value('silentwatch_mount_responsive', { path: mnt })).toBe(0);
+    // The SIGKILLed child is still there: its main thread is gone (a zombie leader with an empty cmdline,
+    // so it is found by its parent only: this exporter probes nothing else), but the thread that called
+    // stat sits in uninterruptible sleep, waiting for the FUSE answer.
+    await sleep(1000);
+    const kids = children(pid);
+    expect(kids).toHaveLength(1);
+    const stuck = kids[0]!;
+    const threadStates = readdirSync(`/proc/${stuck.pid}/task`).map((tid) => readFileSync(`/proc/${stuck.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[0]);
+    expect(threadStates).toContain('D');
+    expect(fuse!.daemon.output()).toMatch(/swallowed opcode/);
+
+    let lastDuration = 0;
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      m = await exporter.metrics();
+      expect((performance.now() - started) / 1000).toBeLessThan(4);
+      expect(m.value('silentwatch_mount_responsive', { path: mnt })).toBe(0);
+      const d = m.value('silentwatch_mount_probe_duration_seconds', { path: mnt }) ?? 0;
+      expect(d).toBeGreaterThanOrEqual(lastDuration);
+      lastDuration = d;
+      // Never a second probe beside the stuck one.
+      expect(children(pid).map((k) => k.pid)).toEqual([stuck.pid]);
+    }
+    expect(lastDuration).toBeGreaterThan(1);
+
+    // The server goes away: the connection aborts, the stuck child finally exits, the guard is released.
+    await fuse!.daemon.stop(1000);
+    await waitFor(() => children(pid).length === 0, 'the stuck child to exit', 10_000);
+    m = await exporter.metrics();
+    expect(m.value('silentwatch_mount_responsive', { path: mnt })).toBe(0);
+    expect(m.value('silentwatch_mount_probe_duration_seconds', { path: mnt })).toBeLessThan(0.5);
+  }, 120_000);
 });
