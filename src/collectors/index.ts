@@ -8,6 +8,8 @@ import { hostCollector } from './host/index.js';
 import { llamaswapCollector } from './llamaswap/index.js';
 import { nvidiaCollector } from './nvidia/index.js';
 import { queuesCollector } from './queues/index.js';
+import { mountsCollector } from './mounts/index.js';
+import { probesCollector } from './probes/index.js';
 import type { AnyCollector } from './types.js';
 
 export const ALL_COLLECTORS: readonly AnyCollector[] = [
@@ -17,4 +19,6 @@ export const ALL_COLLECTORS: readonly AnyCollector[] = [
   queuesCollector,
   llamaswapCollector,
   drmCollector,
+  probesCollector,
+  mountsCollector,
 ];
