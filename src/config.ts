@@ -115,7 +115,12 @@ function key(path: string[], schema: z.ZodType, isSwitch = false): ConfigKey {
   return { path, flag: flagFor(path), env: envFor(path), schema, description: schema.description ?? '', isSwitch };
 }
 
+/** Keys every collector gets from the runner; a collector option of the same name would silently replace them. */
+export const RESERVED_COLLECTOR_OPTIONS = ['enabled', 'timeout'] as const;
+
 function collectorShape(c: AnyCollector): Record<string, z.ZodType> {
+  const clash = RESERVED_COLLECTOR_OPTIONS.filter((k) => Object.hasOwn(c.options.shape, k));
+  if (clash.length > 0) throw new Error(`collector ${c.name}: option name(s) ${clash.join(', ')} are reserved for the runner; rename them`);
   return {
     enabled: enablement()
       .prefault(String(c.defaultEnabled))

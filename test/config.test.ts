@@ -105,6 +105,13 @@ describe('loadConfig', () => {
   });
 });
 
+describe('collector option names', () => {
+  it('a collector declaring a reserved option (timeout, enabled) is refused loudly, not silently merged', () => {
+    const bad = defineCollector({ ...demo, name: 'bad', options: z.object({ timeout: duration().prefault('3s') }) });
+    expect(() => loadConfig({ argv: [], env: {}, collectors: [bad] })).toThrow(/collector bad: option name\(s\) timeout are reserved/);
+  });
+});
+
 describe('config errors name the key and what was expected', () => {
   it.each([
     [['--web.listen-address=nonsense'], {}, /web\.listen_address \(from flag --web\.listen-address\): expected host:port or :port/],
