@@ -13,7 +13,35 @@ import { createApp, listen } from './server.js';
 import { VERSION } from './version.js';
 import { loadWebConfig, type WebConfig } from './web-config.js';
 
+/** `silentwatch doctor [--json] [flags]`: one collection, findings, exit 0/1/2. */
+async function doctor(argv: readonly string[]): Promise<number> {
+  const json = argv.includes('--json');
+  let config: Config;
+  try {
+    config = loadConfig({ argv: argv.filter((a) => a !== '--json'), env: process.env, collectors: ALL_COLLECTORS });
+  } catch (e) {
+    if (e instanceof EarlyExit) {
+      process.stdout.write(`Usage: silentwatch doctor [--json] [exporter flags]\n\n${e.output}`);
+      return 0;
+    }
+    if (e instanceof ConfigError) {
+      process.stderr.write(`silentwatch: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  // Collector failures are findings or skipped checks here, not log noise on the terminal.
+  const log = createLogger(json ? 'error' : 'warn');
+  const { runDoctor, formatText } = await import('./doctor/index.js');
+  const { exitCodeFor } = await import('./doctor/findings.js');
+  const report = await runDoctor(config, log);
+  const code = exitCodeFor(report);
+  process.stdout.write(json ? `${JSON.stringify({ exit_code: code, ...report }, null, 2)}\n` : formatText(report));
+  return code;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'doctor') return doctor(argv.slice(1));
   let config: Config;
   try {
     config = loadConfig({ argv, env: process.env, collectors: ALL_COLLECTORS });

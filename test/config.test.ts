@@ -107,7 +107,7 @@ describe('loadConfig', () => {
 
 describe('collector option names', () => {
   it('a collector declaring a reserved option (timeout, enabled) is refused loudly, not silently merged', () => {
-    const bad = defineCollector({ ...demo, name: 'bad', options: z.object({ timeout: duration().prefault('3s') }) });
+    const bad = defineCollector({ name: 'bad', description: 'bad', defaultEnabled: true, metrics: [], options: z.object({ timeout: duration().prefault('3s') }), create: () => ({ collect: async () => undefined }) });
     expect(() => loadConfig({ argv: [], env: {}, collectors: [bad] })).toThrow(/collector bad: option name\(s\) timeout are reserved/);
   });
 });
