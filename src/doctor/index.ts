@@ -10,7 +10,7 @@ import { ALL_COLLECTORS } from '../collectors/index.js';
 import type { AnyCollector } from '../collectors/types.js';
 import { createRunner, createSharedServices } from '../app.js';
 import type { Config } from '../config.js';
-import { containerOf } from '../lib/identity/process-identity.js';
+import { hostPidBlindness } from '../lib/identity/host-pid.js';
 import type { Logger } from '../logger.js';
 import { diagnose, type DoctorReport, type InspectedContainer, type MountEntry } from './findings.js';
 import { parseMountinfo } from '../collectors/mounts/parse-mountinfo.js';
@@ -32,16 +32,6 @@ async function inspectContainers(docker: Docker): Promise<InspectedContainer[]> 
       };
     }),
   );
-}
-
-/** Whether this process sees the host's PID 1 (not its own container's init). */
-async function seesHostPids(procfs: string): Promise<boolean | undefined> {
-  try {
-    const cgroup = await readFile(join(procfs, '1', 'cgroup'), 'utf8');
-    return containerOf(cgroup) === undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function hostMounts(procfs: string): Promise<MountEntry[] | undefined> {
@@ -66,7 +56,7 @@ export async function runDoctor(config: Config, log: Logger, collectors: readonl
       samples: result.samples,
       containers,
       mounts: await hostMounts(config.path.procfs),
-      hostPidNamespace: await seesHostPids(config.path.procfs),
+      hostPidNamespace: (await hostPidBlindness(config.path)) === undefined,
       collectors: runner.states().map((s) => ({ name: s.name, status: s.status, reason: s.reason, ...(s.last?.error ? { error: s.last.error } : {}) })),
     });
   } finally {

@@ -5,15 +5,16 @@
  * a time: a wedged GPU makes it hang in the driver, and a pile of hung nvidia-smi is how exporters make it
  * worse.
  */
-import { access, constants, readFile, readlink } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { z } from 'zod';
 import { duration } from '../../lib/config-values.js';
 import { gpuProcessMemory } from '../../lib/gpu-metrics.js';
-import { EMPTY_IDENTITY, containerOf, type ProcessInfo } from '../../lib/identity/process-identity.js';
+import { hostPidBlindness } from '../../lib/identity/host-pid.js';
+import { EMPTY_IDENTITY, type ProcessInfo } from '../../lib/identity/process-identity.js';
 import { runCommand } from '../../lib/subprocess.js';
 import { defineMetric, type SampleSink } from '../../metrics.js';
-import { defineCollector, type HostPaths } from '../types.js';
+import { defineCollector } from '../types.js';
 import { IdentityCache } from './identity-cache.js';
 import { APP_QUERY_FIELDS, GPU_QUERY_FIELDS, parseComputeApps, parseGpuQuery, processLabel, type AppRow, type GpuRow } from './parse-nvidia-smi.js';
 
@@ -168,22 +169,6 @@ export async function findExecutable(binary: string, pathEnv = process.env.PATH 
       // not here
     }
   }
-  return undefined;
-}
-
-/**
- * Why the exporter cannot see host PIDs, or undefined when it seems to: its PID namespace differs from
- * that of <procfs>/1, or <procfs>/1 is itself a container's process.
- */
-export async function hostPidBlindness(paths: HostPaths): Promise<string | undefined> {
-  const [self, init, cgroup] = await Promise.all([
-    readlink(join(paths.procfs, 'self', 'ns', 'pid')).catch(() => undefined),
-    readlink(join(paths.procfs, '1', 'ns', 'pid')).catch(() => undefined),
-    readFile(join(paths.procfs, '1', 'cgroup'), 'utf8').catch(() => ''),
-  ]);
-  if (self !== undefined && init !== undefined && self !== init) return `PID namespace ${self} differs from that of ${paths.procfs}/1 (${init})`;
-  const ref = containerOf(cgroup);
-  if (ref) return `${paths.procfs}/1 is a process of container ${ref.id.slice(0, 12)}`;
   return undefined;
 }
 
