@@ -19,10 +19,11 @@ describe.skipIf(skip !== undefined)(`Docker image${skip ? ` (skipped: ${skip})` 
     dir = tempDir('image');
     dockerd = await startDockerd();
   }, 120_000);
+  // Removing the vfs layers of a built image takes a while on a loaded machine.
   afterAll(async () => {
     await dockerd?.stop();
     if (dir) removeDir(dir);
-  });
+  }, 300_000);
 
   it('builds with the project Dockerfile and serves /metrics from a read-only container', async () => {
     const base = await importNodeBaseImage(dockerd, dir);
