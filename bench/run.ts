@@ -8,14 +8,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const benchDir = `${root}bench/`;
-const wanted = process.argv.slice(2);
+// `--assemble` only rebuilds RESULTS.md from the sections already in bench/results/.
+const assembleOnly = process.argv.includes('--assemble');
+const wanted = process.argv.slice(2).filter((a) => a !== '--assemble');
 const all = readdirSync(benchDir)
   .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
   .map((f) => f.replace(/\.ts$/, ''))
   .sort();
-const selected = wanted.length ? all.filter((b) => wanted.includes(b)) : all;
+const selected = assembleOnly ? [] : wanted.length ? all.filter((b) => wanted.includes(b)) : all;
 
-execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+if (selected.length) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 const failed: string[] = [];
 for (const name of selected) {
   console.log(`\n=== bench/${name}.ts`);
