@@ -12,12 +12,15 @@
  *   so the per-process series carry real container names; healGpu() unloads the hog;
  * - two llama-swap stand-ins whose `qwen3-8b` cannot load: `current` (v250, 500 per request) and `legacy`
  *   (v215, 502), plus a healthy `bge-m3` on `current`; driveLlamaSwap() sends the chat completions;
- * - the real exporter configured for all of it (host collector on the real /proc).
+ * - the real exporter configured for all of it (host collector on the real /proc), and a second one on a fake
+ *   procfs/sysfs (test/helpers/drm.ts) where immich_machine_learning's process has an Intel iGPU open, its engine
+ *   time growing, so the DRM collector has data too (this host has no DRM device).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as mq from 'bullmq';
-import { removeDir, sleep, waitFor } from './daemon.js';
+import { removeDir, sleep, tempDir, waitFor } from './daemon.js';
+import { FakeHost, fdinfo } from './drm.js';
 import { startDockerd, type RunningDockerd } from './dockerd.js';
 import { startExporter, type RunningExporter } from './exporter.js';
 import { chat, LlamaSwapStandIn } from './llamaswap.js';
@@ -43,11 +46,14 @@ export const BUSY_QUEUE = 'thumbnailGeneration';
 export const STALLED_JOBS = 20;
 export const FAILING_MODEL = 'qwen3-8b';
 export const HEALTHY_MODEL = 'bge-m3';
+export const IGPU = '0000:00:02.0';
 
 export interface Lab {
   readonly dockerd: RunningDockerd;
   readonly redis: RunningRedis;
   readonly exporter: RunningExporter;
+  /** The exporter of the fake DRM host (drm collector only). */
+  readonly drmExporter: RunningExporter;
   /** host:port of every exporter of the lab, for Prometheus' targets. */
   readonly targets: string[];
   readonly llamaswap: { readonly current: LlamaSwapStandIn; readonly legacy: LlamaSwapStandIn };
@@ -136,6 +142,34 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
     );
     cleanups.push(() => exporter.stop());
 
+    // The fake DRM host: immich-ml (pid 100, in the immich_machine_learning container's cgroup) renders on an
+    // Intel iGPU; its engine counter grows 0.25 s per second, as a busy OpenVINO inference would.
+    const drmDir = tempDir('lab-drm');
+    cleanups.push(() => removeDir(drmDir));
+    const fake = new FakeHost(drmDir);
+    fake.card(0, IGPU, '0x8086', 'i915');
+    fake.process(100, 'immich-ml', `12:memory:/docker/${ml}\n`);
+    const igpu = (renderNs: number): string =>
+      fdinfo('i915', IGPU, 39, { 'drm-total-system0': '512 MiB', 'drm-resident-system0': '409600 KiB' }, { render: renderNs, copy: 0, video: 0 });
+    fake.fd(100, 5, '/dev/dri/renderD128', igpu(0));
+    const drmStarted = Date.now();
+    const engineTicker = setInterval(() => {
+      writeFileSync(join(fake.proc, '100', 'fdinfo', '5'), igpu(Math.round((Date.now() - drmStarted) * 0.25e6)));
+    }, 500);
+    cleanups.push(() => clearInterval(engineTicker));
+    const drmExporter = await startExporter([
+      `--path.procfs=${fake.proc}`,
+      `--path.sysfs=${fake.sys}`,
+      `--docker.host=${dockerd.host}`,
+      '--collector.drm',
+      '--no-collector.host',
+      '--no-collector.containers',
+      '--no-collector.nvidia',
+      '--no-collector.queues',
+      '--no-collector.llamaswap',
+    ]);
+    cleanups.push(() => drmExporter.stop());
+
     // Ready when every part is visible in one scrape.
     await waitFor(
       async () => {
@@ -156,12 +190,22 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
       30_000,
       250,
     );
+    await waitFor(
+      async () => {
+        const m = await drmExporter.metrics();
+        return m.value('silentwatch_collector_success', { collector: 'drm' }) === 1 && m.get('silentwatch_gpu_process_engine_busy_seconds_total', { pid: '100' }).length > 0;
+      },
+      'the DRM exporter to see the iGPU client',
+      30_000,
+      250,
+    );
 
     return {
       dockerd,
       redis,
       exporter,
-      targets: [`127.0.0.1:${exporter.port}`],
+      drmExporter,
+      targets: [`127.0.0.1:${exporter.port}`, `127.0.0.1:${drmExporter.port}`],
       llamaswap: { current, legacy },
       containers: { ml, jellyfin, flaky },
       pids: { ml: mlState.pid, jellyfin: jfState.pid },
