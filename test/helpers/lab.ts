@@ -12,18 +12,23 @@
  *   so the per-process series carry real container names; healGpu() unloads the hog;
  * - two llama-swap stand-ins whose `qwen3-8b` cannot load: `current` (v250, 500 per request) and `legacy`
  *   (v215, 502), plus a healthy `bge-m3` on `current`; driveLlamaSwap() sends the chat completions;
+ * - two Immich ML backends for the probes collector (the probes tests' stand-in): `ml-up` answers /ping with pong,
+ *   `ml-down` refuses connections;
+ * - a tmpfs mounted in a temp dir for the mounts collector (present and responsive);
  * - the real exporter configured for all of it (host collector on the real /proc), and a second one on a fake
  *   procfs/sysfs (test/helpers/drm.ts) where immich_machine_learning's process has an Intel iGPU open, its engine
  *   time growing, so the DRM collector has data too (this host has no DRM device).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as mq from 'bullmq';
-import { removeDir, sleep, tempDir, waitFor } from './daemon.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { freePort, removeDir, sleep, tempDir, waitFor } from './daemon.js';
 import { FakeHost, fdinfo } from './drm.js';
 import { startDockerd, type RunningDockerd } from './dockerd.js';
 import { startExporter, type RunningExporter } from './exporter.js';
 import { chat, LlamaSwapStandIn } from './llamaswap.js';
+import { immichMl } from './probes.js';
 import { FAKE_NVIDIA_SMI, fakeNvidiaSmiDir, NVIDIA_FIXTURES } from './nvidia.js';
 import { bullmqQueues, connectionOf, IMMICH_PREFIX } from './queues.js';
 import { startRedis, type RunningRedis } from './redis.js';
@@ -61,6 +66,10 @@ export interface Lab {
   readonly containers: { readonly ml: string; readonly jellyfin: string; readonly flaky: string };
   /** Host PIDs of the container init processes the fake nvidia-smi reports. */
   readonly pids: { readonly ml: number; readonly jellyfin: number };
+  /** host:port of the Immich ML backends the probes collector watches (group immich_ml). */
+  readonly mlBackends: { readonly up: string; readonly down: string };
+  /** The tmpfs mount point the mounts collector watches. */
+  readonly mount: string;
   /** A memory hog inside immich_machine_learning is OOM-killed; the container keeps running. Resolves with Docker's view afterwards. */
   oomKill(): Promise<{ status: string; oomKilled: boolean; restarts: number }>;
   /**
@@ -123,6 +132,18 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
     }, 'lab-nvidia');
     cleanups.push(() => removeDir(gpuDir));
 
+    // ML backends: one answers, one refuses (its port is free, nobody listens).
+    const mlUp = await immichMl();
+    cleanups.push(() => mlUp.stop());
+    const mlBackends = { up: `127.0.0.1:${mlUp.port}`, down: `127.0.0.1:${await freePort()}` };
+    // A tmpfs where the photo library would be mounted.
+    const mountDir = tempDir('lab-mount');
+    const mount = join(mountDir, 'library');
+    mkdirSync(mount);
+    cleanups.push(() => removeDir(mountDir));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'silentwatch-lab', mount]);
+    cleanups.push(() => spawnSync('umount', ['-l', mount]));
+
     const exporter = await startExporter(
       [
         `--docker.host=${dockerd.host}`,
@@ -136,6 +157,11 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
         '--collector.llamaswap',
         `--collector.llamaswap.servers=current=${current.url},legacy=${legacy.url}`,
         '--collector.llamaswap.poll-interval=500ms',
+        '--collector.probes',
+        `--collector.probes.immich-ml=${mlBackends.up},${mlBackends.down}`,
+        '--collector.mounts',
+        `--collector.mounts.paths=${mount}`,
+        '--collector.mounts.expected-fstypes=tmpfs',
         ...(opts.exporterArgs ?? []),
       ],
       { FAKE_NVIDIA_SMI_DIR: gpuDir },
@@ -183,7 +209,10 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
           m.get('silentwatch_gpu_process_memory_bytes', { container: 'immich_machine_learning' }).length === 1 &&
           m.get('silentwatch_queue_jobs', { queue: STALLED_QUEUE, state: 'waiting' }).length === 1 &&
           m.value('silentwatch_llamaswap_up', { server: 'legacy' }) === 1 &&
-          m.value('silentwatch_llamaswap_up', { server: 'current' }) === 1
+          m.value('silentwatch_llamaswap_up', { server: 'current' }) === 1 &&
+          m.value('silentwatch_collector_success', { collector: 'probes' }) === 1 &&
+          m.value('silentwatch_collector_success', { collector: 'mounts' }) === 1 &&
+          m.value('silentwatch_mount_responsive', { path: mount }) === 1
         );
       },
       'the lab exporter to see every part',
@@ -209,6 +238,8 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
       llamaswap: { current, legacy },
       containers: { ml, jellyfin, flaky },
       pids: { ml: mlState.pid, jellyfin: jfState.pid },
+      mlBackends,
+      mount,
       async oomKill() {
         // dd allocates a 100 MiB buffer in a 64 MiB cgroup: the kernel kills dd, the container's sleep lives on.
         await dockerd.cli(['exec', ml, 'sh', '-c', 'dd if=/dev/zero bs=100M count=1 | cat >/dev/null']).catch(() => undefined);

@@ -9,7 +9,9 @@
  * - seed 002: the T4 with 2.2 GB free → GpuFreeVramLow; immich-ml's python holding 70 % → GpuProcessHoldsMostVram
  *   naming the container; the hog unloads → GpuFreeVramLow resolves;
  * - seed 002: llama-swap's model cannot load → LlamaSwapHighErrorRate for 500 (current) and 502 (legacy), and
- *   LlamaSwapModelLoadFailing.
+ *   LlamaSwapModelLoadFailing;
+ * - one of two Immich ML backends refuses connections → MlBackendDown for it alone (not MlBackendsAllDown); the
+ *   lab's tmpfs mount stays present and responsive → no mount alert.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveAlertmanager, startAlertmanager, type RunningAlertmanager, type WebhookAlert } from '../helpers/alertmanager.js';
@@ -150,6 +152,18 @@ describe.skipIf(missing.length > 0)(`seed incidents delivered end to end (skippe
     expect(am.webhook.alerts().filter((a) => a.labels.queue === BUSY_QUEUE)).toEqual([]);
   }, 120_000);
 
+  it('one ML backend of two down: MlBackendDown names it, MlBackendsAllDown does not fire; the healthy mount never pages', async () => {
+    const a = await am.webhook.waitForAlert('MlBackendDown', { labels: { group: 'immich_ml' }, timeoutMs: 60_000 });
+    expect(a.labels).toMatchObject({ severity: 'warning', instance, group: 'immich_ml', target: lab.mlBackends.down });
+    const probes = await prom.query('silentwatch_probe_success{group="immich_ml"}');
+    expect(Object.fromEntries(probes.map((p) => [p.metric.target, p.value[1]]))).toEqual({ [lab.mlBackends.up]: '1', [lab.mlBackends.down]: '0' });
+    expect(only('MlBackendDown', { target: lab.mlBackends.up })).toEqual([]);
+    expect(only('MlBackendsAllDown', {})).toEqual([]);
+    const [mount] = await prom.query(`silentwatch_mount_present{path="${lab.mount}"} * silentwatch_mount_responsive`);
+    expect(mount?.value[1]).toBe('1');
+    expect(am.webhook.alerts().filter((x) => x.labels.alertname?.startsWith('Mount'))).toEqual([]);
+  }, 90_000);
+
   it('nothing else paged: every notification is one of the replayed incidents (and the whole replay took under 2 minutes)', () => {
     const expected = new Set([
       'ContainerOOMKillInside',
@@ -161,6 +175,7 @@ describe.skipIf(missing.length > 0)(`seed incidents delivered end to end (skippe
       'LlamaSwapModelLoadFailing',
       'QueueStalled',
       'QueueNoWorkers',
+      'MlBackendDown',
     ]);
     const names = new Set(am.webhook.alerts().map((a) => a.labels.alertname as string));
     expect([...names].filter((n) => !expected.has(n))).toEqual([]);
