@@ -17,13 +17,16 @@
  * - a tmpfs mounted in a temp dir for the mounts collector (present and responsive);
  * - the real exporter configured for all of it (host collector on the real /proc), and a second one on a fake
  *   procfs/sysfs (test/helpers/drm.ts) where immich_machine_learning's process has an Intel iGPU open, its engine
- *   time growing, so the DRM collector has data too (this host has no DRM device).
+ *   time growing, so the DRM collector has data too (this host has no DRM device); its sysfs also holds a cgroup v2
+ *   memory hierarchy with one Docker container after OOM kills (test/helpers/cgroups.ts), so the cgroup-v2-only
+ *   series (silentwatch_container_oom_events_total) exist even where the host's controller is v1.
  */
 import { join } from 'node:path';
 import * as mq from 'bullmq';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { freePort, removeDir, sleep, tempDir, waitFor } from './daemon.js';
+import { cgroupV2Root, V2_DOCKER_FILES } from './cgroups.js';
 import { FakeHost, fdinfo } from './drm.js';
 import { startDockerd, type RunningDockerd } from './dockerd.js';
 import { startExporter, type RunningExporter } from './exporter.js';
@@ -52,6 +55,8 @@ export const STALLED_JOBS = 20;
 export const FAILING_MODEL = 'qwen3-8b';
 export const HEALTHY_MODEL = 'bge-m3';
 export const IGPU = '0000:00:02.0';
+/** The cgroup v2 container of the fake host (no Docker API there: named by its short id). */
+export const V2_CONTAINER_ID = 'f00d'.repeat(16);
 
 export interface Lab {
   readonly dockerd: RunningDockerd;
@@ -179,6 +184,7 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
     const igpu = (renderNs: number): string =>
       fdinfo('i915', IGPU, 39, { 'drm-total-system0': '512 MiB', 'drm-resident-system0': '409600 KiB' }, { render: renderNs, copy: 0, video: 0 });
     fake.fd(100, 5, '/dev/dri/renderD128', igpu(0));
+    cgroupV2Root(fake.sys)(`system.slice/docker-${V2_CONTAINER_ID}.scope`, V2_DOCKER_FILES);
     const drmStarted = Date.now();
     const engineTicker = setInterval(() => {
       writeFileSync(join(fake.proc, '100', 'fdinfo', '5'), igpu(Math.round((Date.now() - drmStarted) * 0.25e6)));
@@ -190,7 +196,8 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
       `--docker.host=${dockerd.host}`,
       '--collector.drm',
       '--no-collector.host',
-      '--no-collector.containers',
+      '--collector.containers',
+      '--collector.containers.docker=false',
       '--no-collector.nvidia',
       '--no-collector.queues',
       '--no-collector.llamaswap',
@@ -223,7 +230,12 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
     await waitFor(
       async () => {
         const m = await drmExporter.metrics();
-        return m.value('silentwatch_collector_success', { collector: 'drm' }) === 1 && m.get('silentwatch_gpu_process_engine_busy_seconds_total', { pid: '100' }).length > 0;
+        return (
+          m.value('silentwatch_collector_success', { collector: 'drm' }) === 1 &&
+          m.get('silentwatch_gpu_process_engine_busy_seconds_total', { pid: '100' }).length > 0 &&
+          m.value('silentwatch_collector_success', { collector: 'containers' }) === 1 &&
+          m.value('silentwatch_container_oom_events_total', { id: V2_CONTAINER_ID.slice(0, 12) }) === 7
+        );
       },
       'the DRM exporter to see the iGPU client',
       30_000,
