@@ -1,3 +1,5 @@
+import { ALL_ALERTS } from '../../scripts/rules/alerts.js';
+
 /**
  * Thresholds shared by the dashboards and the alert rules (rules/). Keep them equal to the rule files:
  * a red line on a panel that does not match the alert that pages is worse than no line.
@@ -13,11 +15,17 @@ export const THRESHOLDS = {
   llamaswap5xxRatio: 0.2,
 } as const;
 
-/** Alert names of silentwatch's own rules, as a PromQL regex on ALERTS{alertname}. Align with rules/. */
-export const ALERTNAME_REGEX = 'Silentwatch.*';
+/**
+ * Alert names of silentwatch's rules (every alert of rules/, not only the Silentwatch* self-monitoring ones), as a
+ * PromQL regex on ALERTS{alertname}: taken from the rules' own definitions so the two cannot drift.
+ */
+export const ALERTNAME_REGEX = ALL_ALERTS.map((a) => a.alert).join('|');
 
-/** Queue states that count as "waiting for a worker" (BullMQ wait/prioritized; v5 moves waiting jobs to paused while paused). */
-export const QUEUE_WAITING_STATES = 'wait|prioritized|paused';
+/**
+ * Values of silentwatch_queue_jobs{state} that count as "waiting for a worker" (waiting and prioritized; v5 moves
+ * waiting jobs to paused while paused). The exporter's state is `waiting` (docs/metrics.md), not Redis' `wait` key.
+ */
+export const QUEUE_WAITING_STATES = 'waiting|prioritized|paused';
 
 /** Window for the rates/ratios that mirror alert rules (the alert rules use the same). */
 export const ALERT_WINDOW = '15m';

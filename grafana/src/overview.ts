@@ -16,7 +16,7 @@ export const overview: DashboardSpec = {
           kind: 'table',
           w: 12,
           unit: 'short',
-          description: `Alerts of the silentwatch rule files (alertname =~ "${ALERTNAME_REGEX}") firing now. Empty means no silentwatch alert fires.`,
+          description: `Alerts of the silentwatch rule files (rules/) firing now. Empty means no silentwatch alert fires.`,
           queries: [{ expr: `sum by (alertname, severity, container, queue, gpu, model, path) (ALERTS{alertstate="firing", alertname=~"${ALERTNAME_REGEX}"})`, instant: true }],
           noValue: 'no alert firing',
         },

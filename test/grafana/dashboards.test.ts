@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderDashboards } from '../../grafana/src/index.js';
 import { THRESHOLDS, UIDS } from '../../grafana/src/constants.js';
-import { allowedLabels } from './contract.js';
+import { allowedLabels, catalogueMetrics, CONTRACT } from './contract.js';
 import { allPanels, analyse, dashboardQueries, labelValuesToPromQL, substitute, type DashboardJson } from './queries.js';
 
 const DIR = new URL('../../grafana/dashboards/', import.meta.url);
@@ -160,6 +160,18 @@ describe('the checker itself catches mistakes', () => {
     expect(allowedLabels('silentwatch_llamaswap_requests_total')).not.toContain('instance_name');
     expect(allowedLabels('silentwatch_llamaswap_request_duration_seconds_bucket')).toContain('le');
     expect(() => substitute('x{a=~"$nope"}', {})).toThrow(/no value/);
+  });
+  it('the contract is the catalogue docs/metrics.md: a renamed metric or label there changes what panels may use', () => {
+    const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+    // every documented name is in the contract, with the type the table gives
+    const names = [...doc.matchAll(/`(silentwatch_[a-z0-9_]+)`/g)].map((m) => m[1] as string);
+    expect(names.filter((n) => !(n in CONTRACT))).toEqual([]);
+    expect(CONTRACT.silentwatch_llamaswap_request_duration_seconds).toEqual({ type: 'histogram', labels: ['server', 'model'] });
+    expect(CONTRACT.silentwatch_host_oom_kills_total).toEqual({ type: 'counter', labels: [] });
+    // a rename in the catalogue is seen
+    const renamed = catalogueMetrics(doc.replace('`silentwatch_queue_workers` | gauge | `prefix`, `queue`', '`silentwatch_queue_worker_count` | gauge | `prefix`, `queue_name`'));
+    expect(renamed.silentwatch_queue_workers).toBeUndefined();
+    expect(renamed.silentwatch_queue_worker_count?.labels).toEqual(['prefix', 'queue_name']);
   });
 });
 

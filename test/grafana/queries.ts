@@ -26,6 +26,9 @@ export interface VariableJson {
   name: string;
   type: string;
   query?: string;
+  includeAll?: boolean;
+  /** What Grafana sends for "All" when set. */
+  allValue?: string;
   datasource?: { type?: string; uid?: string };
 }
 export interface AnnotationJson {

@@ -9,16 +9,16 @@
  * Then cgroup v2 layouts (systemd-driver Docker, a Kubernetes burstable pod, podman) in a sysfs tree built
  * from fixtures and passed with --path.sysfs, since this host's memory controller is v1.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
 import { BUSYBOX_IMAGE, dockerUnavailableReason, startDockerd, type RunningDockerd } from '../../helpers/dockerd.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
 import type { ParsedExposition } from '../../helpers/metrics-text.js';
+import { cgroupV2Root, V2_DOCKER_FILES } from '../../helpers/cgroups.js';
 
 const MiB = 1024 * 1024;
-const fixtures = new URL('../../fixtures/containers/', import.meta.url);
 
 function memoryControllerReason(): string | undefined {
   if (existsSync('/sys/fs/cgroup/memory/memory.stat')) return undefined;
@@ -213,19 +213,8 @@ describe('cgroup v2 layouts from a sysfs tree given with --path.sysfs', () => {
 
   beforeAll(async () => {
     sysfs = tempDir('containers-sysfs');
-    const root = join(sysfs, 'fs', 'cgroup');
-    mkdirSync(root, { recursive: true });
-    writeFileSync(join(root, 'cgroup.controllers'), 'cpuset cpu io memory hugetlb pids rdma misc\n');
-    const put = (rel: string, files: Record<string, string>): void => {
-      mkdirSync(join(root, rel), { recursive: true });
-      for (const [name, from] of Object.entries(files)) cpSync(new URL(from, fixtures), join(root, rel, name));
-    };
-    const full = {
-      'memory.current': 'v2-systemd-docker.memory.current',
-      'memory.max': 'v2-systemd-docker.memory.max',
-      'memory.stat': 'v2-systemd-docker.memory.stat',
-      'memory.events': 'v2-systemd-docker.memory.events',
-    };
+    const put = cgroupV2Root(sysfs);
+    const full = V2_DOCKER_FILES;
     put(`system.slice/docker-${ids.docker}.scope`, full);
     put(`kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${podUid.replace(/-/g, '_')}.slice/cri-containerd-${ids.k8s}.scope`, {
       ...full,

@@ -5,57 +5,15 @@
  *   processes, a process that vanished, an unreadable fdinfo, engine counters stepping backwards;
  * - against the real /proc and /sys of this machine, which has no DRM device: quiet and healthy.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCommand, removeDir, startDaemon, tempDir, waitFor, type Daemon } from '../../helpers/daemon.js';
 import { CLI, cleanEnv, REPO_ROOT, startExporter, type RunningExporter } from '../../helpers/exporter.js';
 import { parseExposition } from '../../helpers/metrics-text.js';
+import { FakeHost, fdinfo } from '../../helpers/drm.js';
 
 const KiB = 1024;
-
-function fdinfo(driver: string, pdev: string, client: number, mem: Record<string, string>, engines: Record<string, number>): string {
-  const lines = ['pos:\t0', 'flags:\t02100002', 'mnt_id:\t26', 'ino:\t284', `drm-driver:\t${driver}`, `drm-client-id:\t${client}`, `drm-pdev:\t${pdev}`];
-  for (const [k, v] of Object.entries(mem)) lines.push(`${k}:\t${v}`);
-  for (const [e, ns] of Object.entries(engines)) lines.push(`drm-engine-${e}:\t${ns} ns`);
-  return lines.join('\n') + '\n';
-}
-
-class FakeHost {
-  readonly proc: string;
-  readonly sys: string;
-  constructor(readonly root: string) {
-    this.proc = join(root, 'proc');
-    this.sys = join(root, 'sys');
-    mkdirSync(this.proc);
-    mkdirSync(this.sys);
-    mkdirSync(join(this.proc, 'self'));
-    writeFileSync(join(this.proc, 'vmstat'), 'oom_kill 0\n');
-  }
-  process(pid: number, comm: string, cgroup = '0::/user.slice\n'): void {
-    const d = join(this.proc, String(pid));
-    mkdirSync(join(d, 'fd'), { recursive: true });
-    mkdirSync(join(d, 'fdinfo'), { recursive: true });
-    writeFileSync(join(d, 'comm'), `${comm}\n`);
-    writeFileSync(join(d, 'cgroup'), cgroup);
-  }
-  fd(pid: number, fd: number, target: string, info?: string): void {
-    symlinkSync(target, join(this.proc, String(pid), 'fd', String(fd)));
-    if (info !== undefined) writeFileSync(join(this.proc, String(pid), 'fdinfo', String(fd)), info);
-  }
-  closeFd(pid: number, fd: number): void {
-    rmSync(join(this.proc, String(pid), 'fd', String(fd)));
-    rmSync(join(this.proc, String(pid), 'fdinfo', String(fd)));
-  }
-  card(n: number, pdev: string, vendor: string, driver: string): void {
-    const dev = join(this.sys, 'bus', 'pci', 'devices', pdev);
-    mkdirSync(dev, { recursive: true });
-    writeFileSync(join(dev, 'vendor'), `${vendor}\n`);
-    symlinkSync(`../../../bus/pci/drivers/${driver}`, join(dev, 'driver'));
-    mkdirSync(join(this.sys, 'class', 'drm', `card${n}`), { recursive: true });
-    symlinkSync(`../../../bus/pci/devices/${pdev}`, join(this.sys, 'class', 'drm', `card${n}`, 'device'));
-  }
-}
 
 const CONTAINER_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const IGPU = '0000:00:02.0';

@@ -8,12 +8,13 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, tempDir } from '../../helpers/daemon.js';
+import { removeDir } from '../../helpers/daemon.js';
 import { dockerUnavailableReason, startDockerd, type RunningDockerd } from '../../helpers/dockerd.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
+import { FAKE_NVIDIA_SMI, fakeNvidiaSmiDir } from '../../helpers/nvidia.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
-const FAKE = join(FIXTURES, 'nvidia', 'fake-nvidia-smi.sh');
+const FAKE = FAKE_NVIDIA_SMI;
 const UUID = 'GPU-5c2b9f0e-8d1a-4b7e-93f2-6a0d1e7c4b21';
 const MiB = 1024 * 1024;
 const skip = dockerUnavailableReason();
@@ -26,10 +27,8 @@ afterAll(async () => {
 });
 
 function fakeDir(apps: string): string {
-  const d = tempDir('nvidia-attr');
+  const d = fakeNvidiaSmiDir('gpu-t4-seed002.csv', { text: apps }, 'nvidia-attr');
   dirs.push(d);
-  copyFileSync(join(FIXTURES, 'nvidia', 'gpu-t4-seed002.csv'), join(d, 'gpu.csv'));
-  writeFileSync(join(d, 'apps.csv'), apps);
   return d;
 }
 

@@ -6,14 +6,14 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLIND_MESSAGE } from '../../../src/collectors/nvidia/index.js';
-import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
+import { removeDir, waitFor } from '../../helpers/daemon.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
+import { FAKE_NVIDIA_SMI, fakeNvidiaSmiDir, NVIDIA_FIXTURES } from '../../helpers/nvidia.js';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/nvidia/', import.meta.url));
-const FAKE = join(FIXTURES, 'fake-nvidia-smi.sh');
+const FIXTURES = NVIDIA_FIXTURES;
+const FAKE = FAKE_NVIDIA_SMI;
 const MiB = 1024 * 1024;
 const started: RunningExporter[] = [];
 const dirs: string[] = [];
@@ -21,10 +21,8 @@ const wedgePids: number[] = [];
 
 /** A state dir for the fake, with the GPU and process fixtures to print. */
 function fakeDir(gpu: string, apps: string): string {
-  const d = tempDir('nvidia');
+  const d = fakeNvidiaSmiDir(gpu, { fixture: apps });
   dirs.push(d);
-  copyFileSync(join(FIXTURES, gpu), join(d, 'gpu.csv'));
-  copyFileSync(join(FIXTURES, apps), join(d, 'apps.csv'));
   return d;
 }
 const calls = (d: string): string[] => (existsSync(join(d, 'calls.log')) ? readFileSync(join(d, 'calls.log'), 'utf8').split('\n').filter(Boolean) : []);
