@@ -15,8 +15,8 @@ import { REPO_ROOT } from '../helpers/exporter.js';
 
 const run = promisify(execFile);
 const read = (p: string): string => readFileSync(`${REPO_ROOT}${p}`, 'utf8');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 // Compose's `!override` tag is compose-specific YAML: parse it as the plain value it decorates.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const yaml = (p: string): any => parse(read(p), { logLevel: 'error' });
 
 /** Flags and SILENTWATCH_* env of a manifest must be accepted by the exporter itself. */
