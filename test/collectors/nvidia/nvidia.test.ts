@@ -4,16 +4,16 @@
  * hang the time-out must kill, a wedge that outlives the kill (no second nvidia-smi may start beside it),
  * absent binary, and the "no host PID namespace" warning.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLIND_MESSAGE } from '../../../src/collectors/nvidia/index.js';
-import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
+import { removeDir, waitFor } from '../../helpers/daemon.js';
+import { clearFakeNvidiaModes, FAKE_NVIDIA_SMI, fakeNvidiaCalls, fakeNvidiaDir, NVIDIA_FIXTURES } from '../../helpers/fake-nvidia-smi.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/nvidia/', import.meta.url));
-const FAKE = join(FIXTURES, 'fake-nvidia-smi.sh');
+const FIXTURES = NVIDIA_FIXTURES;
+const FAKE = FAKE_NVIDIA_SMI;
 const MiB = 1024 * 1024;
 const started: RunningExporter[] = [];
 const dirs: string[] = [];
@@ -21,16 +21,12 @@ const wedgePids: number[] = [];
 
 /** A state dir for the fake, with the GPU and process fixtures to print. */
 function fakeDir(gpu: string, apps: string): string {
-  const d = tempDir('nvidia');
+  const d = fakeNvidiaDir(gpu, apps);
   dirs.push(d);
-  copyFileSync(join(FIXTURES, gpu), join(d, 'gpu.csv'));
-  copyFileSync(join(FIXTURES, apps), join(d, 'apps.csv'));
   return d;
 }
-const calls = (d: string): string[] => (existsSync(join(d, 'calls.log')) ? readFileSync(join(d, 'calls.log'), 'utf8').split('\n').filter(Boolean) : []);
-const clearModes = (d: string): void => {
-  for (const k of ['gpu', 'apps']) for (const m of ['hang', 'wedge', 'exit', 'stderr']) rmSync(join(d, `${k}.${m}`), { force: true });
-};
+const calls = fakeNvidiaCalls;
+const clearModes = clearFakeNvidiaModes;
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
