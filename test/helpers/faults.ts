@@ -39,6 +39,13 @@ export interface FaultCase {
   readonly slack?: Partial<ResourceSnapshot>;
   /** Checked on every scrape under the fault (e.g. "no series of a vanished container"). */
   readonly check?: (m: ParsedExposition) => void;
+  /**
+   * For collectors that report a dependency's failure in their own series and stay successful (probes,
+   * mounts): what the fault looks like in a scrape (default: affected collector success = expectSuccess)
+   * and what healthy looks like (default: success 1), for the baseline and the recovery.
+   */
+  readonly faulty?: (m: ParsedExposition) => boolean;
+  readonly healthy?: (m: ParsedExposition) => boolean;
 }
 
 export interface FaultReport {
@@ -76,14 +83,14 @@ async function timedScrape(e: RunningExporter): Promise<{ ms: number; m: ParsedE
   return { ms, m: parseExposition(body) };
 }
 
-/** Waits for the collector to report success 1 (the healthy baseline, or recovery). */
-export async function waitSuccess(e: RunningExporter, collector: string, timeoutMs = 15_000): Promise<ParsedExposition> {
+/** Waits for the collector to report success 1, or for `healthy` to hold (the baseline, or recovery). */
+export async function waitSuccess(e: RunningExporter, collector: string, timeoutMs = 15_000, healthy?: (m: ParsedExposition) => boolean): Promise<ParsedExposition> {
   return waitFor(
     async () => {
       const m = await e.metrics();
-      return success(m, collector) === 1 ? m : undefined;
+      return success(m, collector) === 1 && (healthy?.(m) ?? true) ? m : undefined;
     },
-    `collector ${collector} to report success 1`,
+    `collector ${collector} to report success 1${healthy ? ' and healthy series' : ''}`,
     timeoutMs,
     100,
   );
@@ -97,7 +104,8 @@ export async function runFault(c: FaultCase): Promise<FaultReport> {
   const slack = { fds: 3, children: 0, timers: 5, ...c.slack };
 
   // Healthy baseline first, so "recovered" below means something.
-  const base = await waitSuccess(e, c.collector, 30_000);
+  const base = await waitSuccess(e, c.collector, 30_000, c.healthy);
+  const faulty = c.faulty ?? ((m: ParsedExposition): boolean => success(m, c.collector) === want);
   const activeOthers = others(base, c.collector);
   expect(activeOthers.length, 'at least one other active collector to watch').toBeGreaterThan(0);
 
@@ -111,12 +119,14 @@ export async function runFault(c: FaultCase): Promise<FaultReport> {
     maxMs = Math.max(maxMs, ms);
     expect(ms, `scrape ${scrapes} took ${Math.round(ms)} ms, limit ${limitMs}`).toBeLessThan(limitMs);
     for (const o of activeOthers) expect(success(m, o), `collector ${o} while ${c.collector} is faulted`).toBe(1);
-    if (success(m, c.collector) === want) hits++;
+    // A collector that reports the fault in its own series must itself stay successful throughout.
+    if (c.faulty && want === 1) expect(success(m, c.collector), `collector ${c.collector} success under the fault`).toBe(1);
+    if (faulty(m)) hits++;
     return m;
   };
   // The fault shows within a few scrapes (a kill mid-scrape may let the first one through).
-  if (want === 0) {
-    await waitFor(async () => success(await one(), c.collector) === 0, `collector ${c.collector} to report success 0`, Math.max(10_000, 4 * limitMs), 20);
+  if (want === 0 || c.faulty) {
+    await waitFor(async () => faulty(await one()), `the fault to show in collector ${c.collector}'s scrape`, Math.max(10_000, 4 * limitMs), 20);
   } else {
     await one();
   }
@@ -141,7 +151,7 @@ export async function runFault(c: FaultCase): Promise<FaultReport> {
 
   const t0 = performance.now();
   await c.clear();
-  await waitSuccess(e, c.collector, c.recoveryMs ?? 15_000);
+  await waitSuccess(e, c.collector, c.recoveryMs ?? 15_000, c.healthy);
   const recoveryMs = performance.now() - t0;
   expect(e.daemon.exited(), 'exporter still running after recovery').toBe(false);
   return { collector: c.collector, scrapes, maxScrapeMs: Math.round(maxMs), expectedSuccessScrapes: hits, leak, recoveryMs: Math.round(recoveryMs), cause };

@@ -15,7 +15,7 @@ import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
 import { cleanEnv, CLI, startExporter, type RunningExporter } from '../../helpers/exporter.js';
 import { leakDelta, snapshot } from '../../helpers/leaks.js';
 import type { ParsedExposition } from '../../helpers/metrics-text.js';
-import { chat, LlamaSwapStandIn, type StandInOptions } from './stand-in.js';
+import { chat, LlamaSwapStandIn, type StandInOptions } from '../../helpers/llamaswap-stand-in.js';
 
 const run = promisify(execFile);
 const standIns: LlamaSwapStandIn[] = [];

@@ -4,48 +4,12 @@
  * (`GET /ping` → `pong`), one of them stopped mid-test, then both.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, hasCommand, removeDir, startDaemon, tempDir, waitFor, type Daemon } from '../../helpers/daemon.js';
+import { immichMl, serve, type Backend } from '../../helpers/http-stand-in.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
-
-interface Backend {
-  readonly port: number;
-  readonly server: Server;
-  stop(): Promise<void>;
-}
-
-/** A stand-in HTTP server; `handler` decides the answer to every request. */
-async function serve(answer: (path: string) => { status: number; body: string; delayMs?: number }): Promise<Backend> {
-  const timers = new Set<NodeJS.Timeout>();
-  const server = createServer((req, res) => {
-    const a = answer(req.url ?? '/');
-    const send = (): void => {
-      res.writeHead(a.status, { 'content-type': 'text/plain' }).end(a.body);
-    };
-    if (a.delayMs) {
-      const t = setTimeout(send, a.delayMs);
-      timers.add(t);
-    } else send();
-  });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  let stopped = false;
-  return {
-    port,
-    server,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
-const immichMl = (): Promise<Backend> => serve((p) => (p === '/ping' ? { status: 200, body: 'pong' } : { status: 404, body: 'not found' }));
 
 describe('HTTP targets', () => {
   let exporter: RunningExporter;
