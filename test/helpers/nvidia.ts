@@ -3,7 +3,7 @@
  * the CSV files of a state dir chosen by argv (FAKE_NVIDIA_SMI_DIR) and logs each call. Shared by the nvidia
  * collector tests and the incident lab (test/helpers/lab.ts).
  */
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './daemon.js';
@@ -22,3 +22,11 @@ export function fakeNvidiaSmiDir(gpuFixture: string, apps: { fixture: string } |
   else writeFileSync(join(d, 'apps.csv'), apps.text);
   return d;
 }
+
+/** The fake's calls so far ("<pid> <argv>"). */
+export const fakeNvidiaCalls = (d: string): string[] => (existsSync(join(d, 'calls.log')) ? readFileSync(join(d, 'calls.log'), 'utf8').split('\n').filter(Boolean) : []);
+
+/** Back to printing the fixtures: no hang, wedge, exit code or stderr. */
+export const clearFakeNvidiaModes = (d: string): void => {
+  for (const k of ['gpu', 'apps']) for (const m of ['hang', 'wedge', 'exit', 'stderr']) rmSync(join(d, `${k}.${m}`), { force: true });
+};
