@@ -26,7 +26,12 @@ const fixtures = (dir: string): string[] => fixtureTexts(new URL(`../fixtures/${
 function numbersIn(v: unknown, out: number[] = [], depth = 0): number[] {
   if (depth > 8 || v === null || v === undefined) return out;
   if (typeof v === 'number') out.push(v);
-  else if (v instanceof Map) for (const [k, x] of v) (numbersIn(k, out, depth + 1), numbersIn(x, out, depth + 1));
+  else if (v instanceof Map) {
+    for (const [k, x] of v) {
+      numbersIn(k, out, depth + 1);
+      numbersIn(x, out, depth + 1);
+    }
+  }
   else if (v instanceof Set || Array.isArray(v)) for (const x of v) numbersIn(x, out, depth + 1);
   else if (typeof v === 'object') for (const x of Object.values(v)) numbersIn(x, out, depth + 1);
   return out;
