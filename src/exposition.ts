@@ -19,6 +19,14 @@ export const buildInfo = defineMetric({
 /** Prefix for prom-client's process and Node.js runtime metrics, so every series is silentwatch_…. */
 export const PROCESS_METRICS_PREFIX = 'silentwatch_';
 
+/**
+ * prom-client's nodejs_active_*_total are gauges named like counters, which promtool rejects: silentwatch
+ * leaves them out of the exposition, and the catalogue (docs/metrics.md) leaves them out the same way.
+ */
+export function isMisnamedProcessGauge(m: { name: string }): boolean {
+  return (m as unknown as { type?: string }).type === 'gauge' && /_total$/.test(m.name);
+}
+
 export type Format = 'text' | 'openmetrics';
 export const CONTENT_TYPES: Record<Format, string> = {
   text: Registry.PROMETHEUS_CONTENT_TYPE,
@@ -73,8 +81,7 @@ export class Exposition {
   async render(result: ScrapeResult, format: Format): Promise<string> {
     const reg = newRegistry(CONTENT_TYPES[format]);
     for (const m of this.processRegistries[format].getMetricsAsArray()) {
-      // prom-client's nodejs_active_*_total are gauges named like counters, which promtool rejects: skip them.
-      if ((m as unknown as { type?: string }).type === 'gauge' && /_total$/.test(m.name)) continue;
+      if (isMisnamedProcessGauge(m)) continue;
       reg.registerMetric(m as unknown as Metric);
     }
     const byFamily = new Map<string, Sample[]>();

@@ -6,7 +6,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { AnyCollector } from '../collectors/types.js';
 import { configKeys } from '../config.js';
-import { buildInfo, PROCESS_METRICS_PREFIX } from '../exposition.js';
+import { buildInfo, isMisnamedProcessGauge, PROCESS_METRICS_PREFIX } from '../exposition.js';
 import type { MetricDef } from '../metrics.js';
 import { RUNNER_METRICS } from '../runner.js';
 
@@ -39,7 +39,7 @@ export function processMetricNames(): string[] {
   collectDefaultMetrics({ register: reg, prefix: PROCESS_METRICS_PREFIX });
   return reg
     .getMetricsAsArray()
-    .filter((m) => !((m as unknown as { type?: string }).type === 'gauge' && /_total$/.test(m.name)))
+    .filter((m) => !isMisnamedProcessGauge(m))
     .map((m) => m.name)
     .sort();
 }
