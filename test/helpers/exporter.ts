@@ -33,17 +33,14 @@ export async function startExporter(args: readonly string[] = [], env: Record<st
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const port = await waitFor(
-    () => {
-      if (daemon.exited()) throw new Error(`exporter exited: ${daemon.output()}`);
-      return logs().find((l) => l.msg === 'listening')?.port as number | undefined;
+  // -1: exited before listening (a config error), reported at once rather than after the time-out
+  const port = await waitFor(() => (daemon.exited() ? -1 : (logs().find((l) => l.msg === 'listening')?.port as number | undefined)), 'exporter to listen', 20_000).catch(
+    async (e: unknown) => {
+      await daemon.stop();
+      throw e;
     },
-    'exporter to listen',
-    20_000,
-  ).catch(async (e: unknown) => {
-    await daemon.stop();
-    throw e;
-  });
+  );
+  if (port === -1) throw new Error(`exporter exited: ${daemon.output()}`);
   const url = `http://127.0.0.1:${port}`;
   const scrape = async (headers: Record<string, string> = {}): Promise<string> => {
     const res = await fetch(`${url}/metrics`, { headers });
