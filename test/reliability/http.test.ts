@@ -83,7 +83,7 @@ describe.concurrent('fault matrix: HTTP probes (probes)', { timeout: 150_000 }, 
       closers.push(() => ml.stop());
       const proxy = await FaultyHttpProxy.start(`http://127.0.0.1:${ml.port}`);
       closers.push(() => proxy.close());
-      const e = await exporter([`--collector.probes.immich-ml=127.0.0.1:${proxy.port}`, '--collector.probes.probe-timeout=500ms', '--no-collector.llamaswap']);
+      const e = await exporter([`--collector.probes.immich-ml=127.0.0.1:${proxy.port}`, '--collector.probes.probe-timeout=300ms', '--no-collector.llamaswap']);
       const ok = (m: ParsedExposition): number | undefined => m.value('silentwatch_probe_success', { group: 'immich_ml', target: `127.0.0.1:${proxy.port}` });
       const rep = await runFault({
         exporter: e,
