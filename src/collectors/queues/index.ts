@@ -18,6 +18,15 @@ import { clientNames, countWorkers } from './parse-client-list.js';
 import { classify, compilePatterns, queuesFromKeys, refKey, scanPattern, selectQueue, type Classification, type QueueFilter, type QueueRef } from './parse-keys.js';
 import { interpretCounts, jobKey, oldestAgeSeconds, parseTimestamp, QueueGone, queueCommands, type Command, type QueuePlan, type Reply } from './parse-counts.js';
 
+/** Queues per pipeline chunk and per slice of reply handling between two turns of the event loop. */
+const QUEUES_PER_CHUNK = 500;
+
+/** Lets timers and I/O callbacks (the other collectors, their time-outs) run; stops here once the scrape is aborted. */
+async function yieldToEventLoop(signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
+}
+
 const queueJobs = defineMetric({
   name: 'silentwatch_queue_jobs',
   type: 'gauge',
@@ -233,13 +242,28 @@ class QueuesCollector {
     const queues = this.known ?? [];
     const workers = this.ctx.options.workers;
 
-    // The pipeline is built straight from each queue's precomputed commands (no per-scrape key building).
-    const pipe = client.pipeline();
+    // The pipeline is built straight from each queue's precomputed commands (no per-scrape key building), in
+    // chunks of QUEUES_PER_CHUNK queues: each chunk is sent as soon as it is built, without waiting for the
+    // replies of the ones before (still one round trip of latency), and the event loop gets a turn between
+    // chunks, so thousands of queues never hold the exporter's only thread long enough to time out the other
+    // collectors of the same scrape (10k queues = ~120k commands).
+    if (queues.length === 0 && !workers) {
+      this.lastCost = { roundTrips: 0, commands: 0 };
+      return;
+    }
+    const sent: Array<Promise<Reply[]>> = [];
+    let pipe = client.pipeline();
+    const send = (): void => {
+      const p = this.exec(pipe, signal);
+      p.catch(() => undefined); // awaited below with the others; never an unhandled rejection meanwhile
+      sent.push(p);
+      pipe = client.pipeline();
+    };
     if (workers) pipe.call('client', 'list');
     let commandCount = workers ? 1 : 0;
     const plans: QueuePlan[] = [];
     const slices: Array<[start: number, end: number]> = [];
-    for (const q of queues) {
+    for (const [i, q] of queues.entries()) {
       const cachedIds = this.tails.get(q.key) ?? [];
       plans.push({ ref: q.ref, library: q.cls.library, cachedIds });
       const start = commandCount;
@@ -247,12 +271,13 @@ class QueuesCollector {
       for (const id of cachedIds) pipe.call('hget', jobKey(q.ref, id), 'timestamp');
       commandCount += q.fixed.length + cachedIds.length;
       slices.push([start, commandCount]);
+      if ((i + 1) % QUEUES_PER_CHUNK === 0 && i + 1 < queues.length) {
+        send();
+        await yieldToEventLoop(signal);
+      }
     }
-    if (commandCount === 0) {
-      this.lastCost = { roundTrips: 0, commands: 0 };
-      return;
-    }
-    const replies = await this.exec(pipe, signal);
+    send();
+    const replies = (await Promise.all(sent)).flat();
     let roundTrips = 1;
 
     const problems: string[] = [];
@@ -264,16 +289,18 @@ class QueuesCollector {
       else problems.push(`CLIENT LIST failed (${r?.[0]?.message ?? 'no reply'}): worker counts left out; allow +client|list or set workers=false`);
     }
 
-    const results = plans.map((p, i) => {
+    const results: Array<ReturnType<typeof interpretCounts> | undefined> = [];
+    for (const [i, p] of plans.entries()) {
+      if (i > 0 && i % QUEUES_PER_CHUNK === 0) await yieldToEventLoop(signal);
       const [start, end] = slices[i] as [number, number];
       try {
-        return interpretCounts(p, replies.slice(start, end));
+        results.push(interpretCounts(p, replies.slice(start, end)));
       } catch (e) {
         if (e instanceof QueueGone) gone = true;
         else problems.push((e as Error).message);
-        return undefined;
+        results.push(undefined);
       }
-    });
+    }
 
     // Nothing readable at all (every command timed out, …): a failure, not partial data.
     if (queues.length > 0 && problems.length > 0 && results.every((r) => r === undefined)) {
@@ -302,9 +329,10 @@ class QueuesCollector {
 
     const nowMs = Date.now();
     const tails = new Map<string, readonly string[]>();
-    results.forEach((r, i) => {
+    for (const [i, r] of results.entries()) {
+      if (i > 0 && i % QUEUES_PER_CHUNK === 0) await yieldToEventLoop(signal);
       const q = queues[i] as KnownQueue;
-      if (!r) return;
+      if (!r) continue;
       const labels = { prefix: q.ref.prefix, queue: q.ref.queue };
       sink.set(queueInfo, { ...labels, library: q.cls.library, version: q.cls.version }, 1);
       for (const [state, n] of r.states) sink.set(queueJobs, { ...labels, state }, n);
@@ -314,7 +342,7 @@ class QueuesCollector {
       if (age !== undefined) sink.set(queueOldest, labels, age);
       if (workerCounts) sink.set(queueWorkers, labels, workerCounts[i] as number);
       if (r.oldestCandidates.length > 0) tails.set(q.key, r.oldestCandidates);
-    });
+    }
     this.tails = tails;
     this.lastCost = { roundTrips, commands: commandCount };
     if (gone) this.discoveredAt = 0; // a queue vanished: rediscover on the next scrape
