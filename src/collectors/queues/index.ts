@@ -8,7 +8,9 @@
  * scrape (its job hash must be read after its id is known). Discovery (SCAN, never KEYS) is cached and
  * refreshed in the background every `discovery_interval`.
  */
-import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import type { ChainableCommander, Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { bool, duration, stringList } from '../../lib/config-values.js';
 import { redactUrl } from '../../lib/http.js';
@@ -132,6 +134,31 @@ export function clientOptions(o: Options, timeoutSeconds: number, extra: Partial
   return { ...base, host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: u.port ? Number(u.port) : 6379 };
 }
 
+/**
+ * ioredis costs ~15 MB of RSS once loaded; it is loaded on first use only, so an exporter on a host without
+ * Redis (zero config: detection finds nothing listening) never pays for it.
+ */
+const requireCjs = createRequire(import.meta.url);
+function newRedis(options: RedisOptions): Redis {
+  const { Redis: RedisClient } = requireCjs('ioredis') as typeof import('ioredis');
+  return new RedisClient(options);
+}
+
+/** Whether anything accepts a TCP connection at host:port, within timeoutMs (no Redis client needed to say no). */
+export function tcpReachable(host: string, port: number, timeoutMs: number): Promise<{ ok: boolean; why: string }> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    const done = (ok: boolean, why: string): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ ok, why });
+    };
+    const timer = setTimeout(() => done(false, `connect timed out after ${timeoutMs} ms`), timeoutMs);
+    sock.once('connect', () => done(true, 'connected'));
+    sock.once('error', (e: Error) => done(false, e.message));
+  });
+}
+
 function where(o: Options): string {
   return o.sentinels.length > 0 ? `sentinel master ${o.sentinel_master} (${o.sentinels.join(',')})` : redactUrl(o.redis_url);
 }
@@ -188,7 +215,7 @@ class QueuesCollector {
 
   private redis(): Redis {
     if (!this.client) {
-      const c = new Redis(clientOptions(this.ctx.options, this.ctx.timeoutSeconds));
+      const c = newRedis(clientOptions(this.ctx.options, this.ctx.timeoutSeconds));
       // ioredis reports connection trouble as events; keep the latest for the error message (never the URL's password).
       c.on('error', (e: Error) => {
         this.lastError = e.message;
@@ -424,7 +451,13 @@ export const queuesCollector = defineCollector({
   options,
   metrics: [queueJobs, queuePaused, queueOldest, queueWorkers, queueInfo],
   async detect(ctx) {
-    const c = new Redis(
+    const target = clientOptions(ctx.options, Math.min(ctx.timeoutSeconds, 2));
+    if (target.host !== undefined && target.port !== undefined) {
+      // Nothing listening (the zero-config case on most hosts): say so without loading a Redis client.
+      const tcp = await tcpReachable(target.host, target.port, 1500);
+      if (!tcp.ok) return { present: false, reason: `no Redis at ${where(ctx.options)}: ${tcp.why}` };
+    }
+    const c = newRedis(
       clientOptions(ctx.options, Math.min(ctx.timeoutSeconds, 2), { enableOfflineQueue: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectionName: 'silentwatch-detect' }),
     );
     c.on('error', () => undefined);
