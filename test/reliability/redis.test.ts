@@ -2,6 +2,7 @@
  * Fault matrix, Redis (queues collector): one real redis-server per disruptive fault, one real exporter
  * each, all cases run concurrently. Case names are the rows of docs/reliability.md.
  */
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sleep } from '../helpers/daemon.js';
@@ -155,8 +156,13 @@ describe.concurrent('fault matrix: Redis (queues)', { timeout: 150_000 }, () => 
     const r = await redisServer();
     await queues(r);
     const admin = client(r);
-    // The line from docs/collectors/queues.md, word for word.
-    await admin.call('acl', 'setuser', 'silentwatch', 'on', '>CHANGE-ME', '~*', 'resetchannels', '-@all', '+@read', '+ping', '+info', '+select', '+client|setname', '+client|list');
+    // The line the README and docs/collectors/queues.md document, read from them word for word.
+    const documented = (f: string): string | undefined => readFileSync(new URL(`../../${f}`, import.meta.url), 'utf8').match(/^ACL SETUSER silentwatch .*$/m)?.[0];
+    const line = documented('README.md');
+    expect(line).toBeDefined();
+    expect(documented('docs/collectors/queues.md')).toBe(line);
+    const [, ...args] = (line as string).split(' ');
+    await admin.call('acl', ...args.map((a, i) => (i === 0 ? a.toLowerCase() : a)));
     const e = await exporter(`redis://silentwatch:CHANGE-ME@127.0.0.1:${r.port}`);
     const m = await waitSuccess(e, 'queues');
     expect(m.value('silentwatch_queue_jobs', { prefix: 'bull', queue: 'resize', state: 'waiting' })).toBe(3);
