@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIR = join(ROOT, 'test', 'reliability');
-/** Files whose cases are not matrix rows: the exporter's own faults, and this file. */
-const NOT_ROWS = new Set(['exporter-faults.test.ts', 'doc.test.ts']);
+/** Files whose cases are not matrix rows: this file. */
+const NOT_ROWS = new Set(['doc.test.ts']);
 
 /** Case names from it('…') and from it(`prefix: ${name}`) over a FAULTS table of ['name', mode] pairs. */
 export function caseNames(source: string): string[] {
