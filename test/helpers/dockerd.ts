@@ -19,7 +19,12 @@ export interface RunningDockerd {
   readonly socket: string;
   readonly host: string;
   readonly client: Docker;
+  /** The running dockerd process (a new one after down() and up()). */
   readonly daemon: Daemon;
+  /** Stops dockerd (its containers stop with it; those with a restart policy come back on up()). */
+  down(): Promise<void>;
+  /** Starts dockerd again on the same socket and data-root, as after a host's daemon restart. */
+  up(): Promise<void>;
   /** Runs the docker CLI against this daemon. */
   cli(args: readonly string[], timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
   /** docker run -d --network none <args> busybox <cmd>; returns the full container id. */
@@ -50,7 +55,7 @@ export async function startDockerd(): Promise<RunningDockerd> {
   const dir = tempDir('dockerd');
   const socket = join(dir, 'docker.sock');
   const host = `unix://${socket}`;
-  const daemon = startDaemon('dockerd', [
+  const args = [
     '--iptables=false',
     '--bridge=none',
     '--ip-forward=false',
@@ -60,19 +65,24 @@ export async function startDockerd(): Promise<RunningDockerd> {
     `--pidfile=${join(dir, 'docker.pid')}`,
     `--host=${host}`,
     '--shutdown-timeout=1',
-  ]);
+  ];
   const cli = async (args: readonly string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string }> =>
     run('docker', ['-H', host, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
-  await waitFor(
-    async () => {
-      if (daemon.exited()) throw new Error(`dockerd exited: ${daemon.output().slice(-2000)}`);
-      await cli(['version', '--format', '{{.Server.Version}}'], 2000);
-      return true;
-    },
-    'dockerd',
-    30_000,
-    100,
-  );
+  const launch = async (): Promise<Daemon> => {
+    const d = startDaemon('dockerd', args);
+    await waitFor(
+      async () => {
+        if (d.exited()) throw new Error(`dockerd exited: ${d.output().slice(-2000)}`);
+        await cli(['version', '--format', '{{.Server.Version}}'], 2000);
+        return true;
+      },
+      'dockerd',
+      30_000,
+      100,
+    );
+    return d;
+  };
+  let daemon = await launch();
   // busybox image from the host's static binary
   const root = join(dir, 'rootfs');
   mkdirSync(join(root, 'bin'), { recursive: true });
@@ -86,7 +96,16 @@ export async function startDockerd(): Promise<RunningDockerd> {
     socket,
     host,
     client,
-    daemon,
+    get daemon() {
+      return daemon;
+    },
+    async down() {
+      await daemon.stop(15_000);
+    },
+    async up() {
+      if (!daemon.exited()) return;
+      daemon = await launch();
+    },
     cli,
     async runContainer(args, cmd = ['sleep', '3600']) {
       const { stdout } = await cli(['run', '-d', '--network', 'none', ...args, BUSYBOX_IMAGE, ...cmd]);

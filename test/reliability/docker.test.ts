@@ -1,25 +1,33 @@
 /**
- * Fault matrix, Docker (containers collector): one real dockerd for the file, and per case a unix-socket
+ * Fault matrix, Docker (containers collector): one real dockerd for the file. Per case either a unix-socket
  * relay between the exporter and dockerd that passes bytes through until the socket goes missing or starts
- * accepting connections it never answers. Cases run concurrently; names are the rows of docs/reliability.md.
+ * accepting connections it never answers, or the GET-only HTTP proxy (test/helpers/docker-get-proxy.ts) that
+ * records every request, refuses anything but GET/HEAD, and can remove a container between the exporter's
+ * list and its inspect. Those cases run concurrently; the daemon restart runs last, alone, since it stops
+ * the dockerd every case shares. Case names are the rows of docs/reliability.md.
  */
 import { rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, tempDir } from '../helpers/daemon.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { removeDir, sleep, tempDir, waitFor } from '../helpers/daemon.js';
+import { startDockerGetProxy, type DockerGetProxy, type ProxiedCall } from '../helpers/docker-get-proxy.js';
 import { dockerUnavailableReason, startDockerd, type RunningDockerd } from '../helpers/dockerd.js';
-import { startExporter, type RunningExporter } from '../helpers/exporter.js';
+import { CLI, cleanEnv, startExporter, type RunningExporter } from '../helpers/exporter.js';
 import { describeReport, runFault } from '../helpers/faults.js';
 
 const TIMEOUT_MS = 1000;
+const FAST_TIMEOUT_MS = 500;
 const skip = dockerUnavailableReason();
 let dockerd: RunningDockerd | undefined;
 const closers: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
   if (skip) return;
   dockerd = await startDockerd();
-  await dockerd.runContainer(['--name', 'steady', '--memory', '64m']);
+  // restart=always: it comes back after the daemon restart case
+  await dockerd.runContainer(['--name', 'steady', '--memory', '64m', '--restart=always']);
 }, 120_000);
 afterAll(async () => {
   for (const c of closers.reverse()) await c().catch(() => undefined);
@@ -69,9 +77,9 @@ async function relay(target: string): Promise<{ path: string; set(mode: 'pass' |
   };
 }
 
-async function exporter(socket: string): Promise<RunningExporter> {
+async function exporter(socket: string, timeout = '1s'): Promise<RunningExporter> {
   const e = await startExporter([
-    '--collector.timeout=1s',
+    `--collector.timeout=${timeout}`,
     '--collector.containers',
     '--collector.containers.docker=true',
     `--docker.host=unix://${socket}`,
@@ -91,12 +99,13 @@ describe.skipIf(skip).concurrent('fault matrix: Docker (containers)', { timeout:
   ] as const) {
     it(`docker: ${name}`, async () => {
       const r = await relay((dockerd as RunningDockerd).socket);
-      const e = await exporter(r.path);
+      // 500 ms: every scrape under 'silent' waits out Docker's share of it, 100 times
+      const e = await exporter(r.path, `${FAST_TIMEOUT_MS}ms`);
       const named = (m: { get(n: string, l: Record<string, string>): unknown[] }): boolean => m.get('silentwatch_container_state', { container: 'steady' }).length > 0;
       const rep = await runFault({
         exporter: e,
         collector: 'containers',
-        timeoutMs: TIMEOUT_MS,
+        timeoutMs: FAST_TIMEOUT_MS,
         healthy: named,
         inject: () => r.set(mode),
         clear: () => r.set('pass'),
@@ -105,4 +114,144 @@ describe.skipIf(skip).concurrent('fault matrix: Docker (containers)', { timeout:
       expect(rep.cause).toMatch(/Docker API/);
     });
   }
+
+  it('docker: every request the exporter sends is a GET', async () => {
+    const d = dockerd as RunningDockerd;
+    const proxy = await startDockerGetProxy(d.socket);
+    closers.push(() => proxy.close());
+    const id = await d.runContainer(['--name', 'flipper', '--memory', '32m']);
+    closers.push(() => d.cli(['rm', '-f', id]));
+    const e = await exporter(proxy.socket);
+    const inspectsOf = (cid: string): ProxiedCall[] => proxy.calls.filter((c) => c.path === `/containers/${cid}/json`);
+    // A state change makes the collector inspect again: pause, unpause and restart are what a host sees.
+    const flipperIs = async (state: string): Promise<boolean> => {
+      const m = await e.metrics();
+      return m.value('silentwatch_collector_success', { collector: 'containers' }) === 1 && m.value('silentwatch_container_state', { container: 'flipper', state }) === 1;
+    };
+    await waitFor(() => flipperIs('running'), 'flipper running', 15_000, 100);
+    for (const { cmd, state } of [
+      { cmd: 'pause', state: 'paused' },
+      { cmd: 'unpause', state: 'running' },
+      { cmd: 'restart', state: 'running' },
+    ]) {
+      await d.cli(cmd === 'restart' ? ['restart', '-t', '0', id] : [cmd, id]);
+      await waitFor(() => flipperIs(state), `flipper ${state} after docker ${cmd}`, 15_000, 100);
+    }
+    // 20 scrapes over ~5 s: Docker's list is cached for 2 s, so a few fresh lists
+    for (let i = 0; i < 20; i++) {
+      await e.scrape();
+      await sleep(250);
+    }
+    // doctor reads Docker too (list + inspect of every running container)
+    const doctor = await promisify(execFile)(process.execPath, [CLI, 'doctor', '--json', `--docker.host=unix://${proxy.socket}`, '--collector.nvidia.binary=/nonexistent/nvidia-smi', '--collector.queues.redis-url=redis://127.0.0.1:1', '--collector.llamaswap.default-url='], {
+      env: cleanEnv(),
+      timeout: 60_000,
+    }).then(
+      () => 0,
+      (err: { code?: number }) => err.code ?? -1,
+    );
+    expect([0, 1, 2]).toContain(doctor);
+
+    const byCall = new Map<string, number>();
+    for (const c of proxy.calls) {
+      const k = `${c.method} ${c.path.replace(/[0-9a-f]{64}/, '<id>')}`;
+      byCall.set(k, (byCall.get(k) ?? 0) + 1);
+    }
+    console.log(`[fault] docker: every request the exporter sends is a GET: ${proxy.calls.length} requests, ${proxy.refused().length} refused; ${[...byCall].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+    expect(proxy.refused()).toEqual([]);
+    expect(proxy.calls.every((c) => c.method === 'GET')).toBe(true);
+    expect(proxy.calls.filter((c) => c.path === '/containers/json').length).toBeGreaterThanOrEqual(4);
+    // inspected at start and after each state change it saw (pause, unpause; the restart may pass unseen)
+    expect(inspectsOf(id).length).toBeGreaterThanOrEqual(3);
+    expect(proxy.calls.filter((c) => c.status !== 200)).toEqual([]);
+  });
+
+  it('docker: container removed between list and read', async () => {
+    const d = dockerd as RunningDockerd;
+    // Victims are removed by the proxy itself, after the exporter listed them and before its inspect
+    // reaches dockerd: the race made to happen on every try.
+    const victims = new Set<string>();
+    const removedInFlight: string[] = [];
+    const proxy: DockerGetProxy = await startDockerGetProxy(d.socket, async (call) => {
+      const id = /^\/containers\/([0-9a-f]{64})\/json$/.exec(call.path)?.[1];
+      if (!id || !victims.delete(id)) return;
+      await d.client.getContainer(id).remove({ force: true });
+      removedInFlight.push(id);
+    });
+    closers.push(() => proxy.close());
+    // 2 s: the removal above runs inside the exporter's Docker budget (60 % of the time-out)
+    const e = await exporter(proxy.socket, '2s');
+    let churning = false;
+    let churn: Promise<void> = Promise.resolve();
+    let churnError: unknown;
+    const stopChurn = async (): Promise<void> => {
+      churning = false;
+      await churn;
+      if (churnError) throw churnError;
+    };
+    const rep = await runFault({
+      exporter: e,
+      collector: 'containers',
+      timeoutMs: 2000,
+      expectSuccess: 1,
+      healthy: (m) => m.get('silentwatch_container_state', { container: 'steady' }).length > 0,
+      check: (m) => expect(m.value('silentwatch_container_state', { container: 'steady', state: 'running' })).toBe(1),
+      inject: async () => {
+        churning = true;
+        churn = (async () => {
+          for (let n = 0; churning; n++) {
+            const id = await d.runContainer(['--name', `victim-${n}`, '--memory', '32m']);
+            victims.add(id);
+            // a scrape lists it and its inspect removes it; a victim the exporter never read goes anyway
+            const until = Date.now() + 5000;
+            while (victims.has(id) && Date.now() < until) await sleep(20);
+            if (victims.delete(id)) await d.cli(['rm', '-f', id]).catch(() => undefined);
+          }
+        })().catch((err: unknown) => {
+          churning = false;
+          churnError = err;
+        });
+        // Docker's list is cached for 2 s: scrape until the race has been hit a few times.
+        await waitFor(
+          async () => {
+            await e.scrape();
+            return removedInFlight.length >= 3;
+          },
+          'containers removed between list and inspect',
+          60_000,
+          100,
+        );
+      },
+      clear: stopChurn,
+      // Every live container cgroup holds its 4 memory files open between scrapes (the reader keeps them):
+      // a victim alive at one snapshot and not at the other is 4 fds; a leak per scrape would show as 100.
+      slack: { fds: 3 + 4 * 2 },
+    }).finally(() => {
+      churning = false;
+    });
+    console.log(describeReport('docker: container removed between list and read', rep) + `; ${removedInFlight.length} containers removed between list and inspect`);
+    const vanished = proxy.calls.filter((c) => c.status === 404);
+    expect(removedInFlight.length).toBeGreaterThanOrEqual(3);
+    expect(vanished.length).toBeGreaterThanOrEqual(removedInFlight.length - 1);
+    expect(proxy.refused()).toEqual([]);
+  });
+});
+
+describe.skipIf(skip)('fault matrix: Docker daemon restart (alone: it stops the shared dockerd)', { timeout: 180_000 }, () => {
+  it('docker: daemon restarted', async () => {
+    const d = dockerd as RunningDockerd;
+    const e = await exporter(d.socket);
+    const rep = await runFault({
+      exporter: e,
+      collector: 'containers',
+      timeoutMs: TIMEOUT_MS,
+      healthy: (m) => m.value('silentwatch_container_state', { container: 'steady', state: 'running' }) === 1,
+      inject: () => d.down(),
+      clear: () => d.up(),
+      // dockerd start (~2-5 s on this box) plus the restart=always container coming back
+      recoveryMs: 60_000,
+    });
+    console.log(describeReport('docker: daemon restarted', rep));
+    expect(rep.cause).toMatch(/Docker API/);
+  });
 });
