@@ -93,7 +93,9 @@ describe.skipIf(canMount !== undefined)(`mounts collector against real mounts${c
     expect(m.value('silentwatch_mount_probe_duration_seconds', { path: fuse })).toBe(0.5);
   });
 
-  it('100 scrapes with a mount that never answers: /metrics always answers in time, one probe child per path at most, nothing leaks', async () => {
+  // 30 scrapes here (each waits out the 500 ms probe time-out of a killable hang); the 100-scrape leak check of
+  // a probe that never returns (the unkillable D-state kind) is the fault-matrix row in test/reliability/mounts.test.ts.
+  it('30 scrapes with a mount that never answers: /metrics always answers in time, one probe child per path at most, nothing leaks', async () => {
     const pid = exporter.daemon.child.pid!;
     await exporter.scrape(); // warm-up
     await waitFor(() => children(pid).length === 0, 'probe children of the warm-up to exit', 10_000);
@@ -111,7 +113,7 @@ describe.skipIf(canMount !== undefined)(`mounts collector against real mounts${c
     }, 50);
     const durations: number[] = [];
     try {
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 30; i++) {
         const started = performance.now();
         const m = await exporter.metrics();
         durations.push((performance.now() - started) / 1000);
