@@ -10,7 +10,7 @@
  * Permissions: root ignores chmod 000, so the permission cases run the exporter as nobody (`unprivileged()`) and
  * make their trees world-readable (`shareDir`).
  */
-import { chmodSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupV2Root, V2_DOCKER_FILES } from '../helpers/cgroups.js';
@@ -27,11 +27,23 @@ afterAll(async () => {
   for (const c of closers.reverse()) await c().catch(() => undefined);
 });
 
-/** A temp dir removed at the end of the file, readable by an unprivileged exporter. */
+/**
+ * A temp dir removed at the end of the file, readable by an unprivileged exporter. In memory (/dev/shm) where there
+ * is one, like the real sysfs and procfs, so the churn's thousands of creates and removes never wait on a disk
+ * journal; os.tmpdir() otherwise.
+ */
+const MEM = ((): string | undefined => {
+  try {
+    accessSync('/dev/shm', constants.W_OK | constants.X_OK);
+    return statSync('/dev/shm').isDirectory() ? '/dev/shm' : undefined;
+  } catch {
+    return undefined;
+  }
+})();
 function scratch(prefix: string): string {
-  const dir = tempDir(prefix);
-  shareDir(dir);
+  const dir = MEM ? mkdtempSync(join(MEM, `silentwatch-${prefix}-`)) : tempDir(prefix);
   closers.push(async () => removeDir(dir));
+  shareDir(dir);
   return dir;
 }
 
