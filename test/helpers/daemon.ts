@@ -3,7 +3,7 @@
  * free ports, temp dirs, captured logs, and a stop that always escalates to SIGKILL.
  */
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,8 +64,27 @@ export interface Daemon {
   exited(): boolean;
 }
 
-export function startDaemon(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Daemon {
-  const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Credentials to run a child under (root only; see `unprivileged()`). */
+export interface RunAs {
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/**
+ * Who to run a daemon as so that file permissions apply to it: nobody (65534:65534) when the tests run as root
+ * (root ignores chmod 000), nothing when they already run unprivileged (the chmod applies as it is).
+ */
+export function unprivileged(): RunAs {
+  return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+}
+
+/** Makes a test-owned directory (mkdtemp creates it 0700) traversable and readable by an unprivileged daemon. */
+export function shareDir(dir: string): void {
+  chmodSync(dir, 0o755);
+}
+
+export function startDaemon(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } & RunAs = {}): Daemon {
+  const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, uid: opts.uid, gid: opts.gid, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const append = (b: Buffer): void => {
     out += b.toString();

@@ -1,6 +1,6 @@
 /** Runs the real exporter (node dist/cli.js, built once by the global setup) as a child process. */
 import { fileURLToPath } from 'node:url';
-import { startDaemon, waitFor, type Daemon } from './daemon.js';
+import { startDaemon, waitFor, type Daemon, type RunAs } from './daemon.js';
 import { parseExposition, type ParsedExposition } from './metrics-text.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,8 +25,9 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-export async function startExporter(args: readonly string[] = [], env: Record<string, string> = {}): Promise<RunningExporter> {
-  const daemon = startDaemon(process.execPath, [CLI, '--web.listen-address=127.0.0.1:0', ...args], { env: cleanEnv(env), cwd: REPO_ROOT });
+/** `runAs`: credentials for the exporter process (e.g. `unprivileged()`, so that chmod 000 applies to it). */
+export async function startExporter(args: readonly string[] = [], env: Record<string, string> = {}, runAs: RunAs = {}): Promise<RunningExporter> {
+  const daemon = startDaemon(process.execPath, [CLI, '--web.listen-address=127.0.0.1:0', ...args], { env: cleanEnv(env), cwd: REPO_ROOT, ...runAs });
   const logs = (): Array<Record<string, unknown>> =>
     daemon
       .output()

@@ -125,6 +125,16 @@ interface FoundCgroup {
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/**
+ * Paths the scrape was not allowed to read, as "path: CODE". A vanished cgroup (ENOENT, ENODEV) is skipped
+ * silently, but a permission error hides containers that are there, so it marks the scrape partial.
+ */
+type Denied = string[];
+function noteDenied(denied: Denied, path: string, e: unknown): void {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EACCES' || code === 'EPERM') denied.push(`${path}: ${code}`);
+}
+
 async function readText(path: string, signal: AbortSignal): Promise<string | undefined> {
   try {
     return await readFile(path, { encoding: 'utf8', signal });
@@ -149,14 +159,21 @@ async function findHierarchy(sysfs: string, signal: AbortSignal): Promise<Hierar
  * Breadth-first walk of the hierarchy, one readdir per directory, all directories of a level at once.
  * Stops descending at a container cgroup (its children are the container's own business) and at maxDirs.
  */
-async function findContainerCgroups(root: string, signal: AbortSignal, maxDirs: number): Promise<{ found: FoundCgroup[]; truncated: boolean }> {
+async function findContainerCgroups(root: string, signal: AbortSignal, maxDirs: number, denied: Denied = []): Promise<{ found: FoundCgroup[]; truncated: boolean }> {
   const found: FoundCgroup[] = [];
   const seen = new Set<string>();
   let level: Array<{ dir: string; rel: string }> = [{ dir: root, rel: '' }];
   let visited = 0;
   for (let depth = 0; depth < MAX_DEPTH && level.length > 0; depth++) {
     signal.throwIfAborted();
-    const lists = await Promise.all(level.map((d) => readdir(d.dir, { withFileTypes: true }).catch((): Dirent[] => [])));
+    const lists = await Promise.all(
+      level.map((d) =>
+        readdir(d.dir, { withFileTypes: true }).catch((e: unknown): Dirent[] => {
+          noteDenied(denied, d.dir, e);
+          return [];
+        }),
+      ),
+    );
     const next: Array<{ dir: string; rel: string }> = [];
     for (const [i, entries] of lists.entries()) {
       const parent = level[i] as { dir: string; rel: string };
@@ -201,7 +218,7 @@ class KernelFileReader {
 
   constructor(private readonly maxOpen: number) {}
 
-  async read(path: string, signal: AbortSignal): Promise<string | undefined> {
+  async read(path: string, signal: AbortSignal, denied: Denied): Promise<string | undefined> {
     signal.throwIfAborted();
     const buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     const kept = this.fds.get(path);
@@ -218,7 +235,8 @@ class KernelFileReader {
     let fd: number;
     try {
       fd = await openP(path);
-    } catch {
+    } catch (e) {
+      noteDenied(denied, path, e);
       return undefined;
     }
     try {
@@ -258,13 +276,13 @@ class KernelFileReader {
 }
 
 /** The four memory files of one cgroup; undefined when none could be read (the cgroup went away). */
-async function readMemory(reader: KernelFileReader, dir: string, version: 1 | 2, signal: AbortSignal): Promise<ContainerMemory | undefined> {
+async function readMemory(reader: KernelFileReader, dir: string, version: 1 | 2, signal: AbortSignal, denied: Denied): Promise<ContainerMemory | undefined> {
   const names = MEMORY_FILES[version];
   const [usage, limit, stat, events] = await Promise.all([
-    reader.read(join(dir, names.usage), signal),
-    reader.read(join(dir, names.limit), signal),
-    reader.read(join(dir, names.stat), signal),
-    reader.read(join(dir, names.events), signal),
+    reader.read(join(dir, names.usage), signal, denied),
+    reader.read(join(dir, names.limit), signal, denied),
+    reader.read(join(dir, names.stat), signal, denied),
+    reader.read(join(dir, names.events), signal, denied),
   ]);
   if (usage === undefined && limit === undefined && stat === undefined && events === undefined) return undefined;
   const files: MemoryFiles = { usage, limit, stat, events };
@@ -432,10 +450,11 @@ export const containersCollector = defineCollector({
         const h = hierarchy;
         let cgroups: Array<{ ref: ContainerRef; memory: ContainerMemory }> = [];
         let truncated = false;
+        const denied: Denied = [];
         if (h) {
-          const walked = await findContainerCgroups(h.root, run.signal, opts.max_cgroups);
+          const walked = await findContainerCgroups(h.root, run.signal, opts.max_cgroups, denied);
           truncated = walked.truncated;
-          const read = await Promise.all(walked.found.map(async (f) => ({ ref: f.ref, memory: await readMemory(reader, f.dir, h.version, run.signal) })));
+          const read = await Promise.all(walked.found.map(async (f) => ({ ref: f.ref, memory: await readMemory(reader, f.dir, h.version, run.signal, denied) })));
           reader.sweep();
           cgroups = read.filter((r): r is { ref: ContainerRef; memory: ContainerMemory } => r.memory !== undefined);
           sink.set(cgroupsDiscovered, { cgroup_version: String(h.version) }, cgroups.length);
@@ -453,6 +472,7 @@ export const containersCollector = defineCollector({
         if (opts.docker !== false) notes.docker = error ?? `${list?.size ?? 0} container(s) listed`;
         const dockerExpected = opts.docker === true || (list === undefined && cgroups.some((c) => c.ref.runtime === 'docker'));
         if (error && (list !== undefined || dockerExpected)) sink.degraded(`${error}; cgroup metrics served, Docker containers named by short id`);
+        if (denied.length > 0) sink.degraded(`permission denied on ${denied.length} cgroup path(s), containers missing or incomplete (first: ${denied[0] as string})`);
         if (truncated) sink.degraded(`stopped walking the cgroup tree after ${opts.max_cgroups} directories (--collector.containers.max-cgroups)`);
         if (!h) {
           if (list === undefined) throw new Error(notes.cgroups);

@@ -21,7 +21,7 @@ export interface ScanResult {
   readonly fds: DrmFd[];
   /** Numeric /proc entries seen. */
   readonly processes: number;
-  /** Processes whose fd folder could not be read (permission denied: not root, no CAP_SYS_PTRACE). */
+  /** Processes whose fd folder, or the fdinfo of one of their DRM fds, could not be read (permission denied: not root, no CAP_SYS_PTRACE). */
   readonly deniedProcesses: number;
   /** Processes that exited between the listing and the read. */
   readonly vanishedProcesses: number;
@@ -65,6 +65,8 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
   const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number);
   const fds: DrmFd[] = [];
   let denied = 0;
+  /** Processes whose fd folder was listed but a DRM fdinfo was refused: their GPU figures are missing too. */
+  const deniedFdinfo = new Set<number>();
   let vanished = 0;
   let scanned = 0;
   let unreadable = 0;
@@ -117,8 +119,10 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
     try {
       text = await readFile(join(procfs, String(c.pid), 'fdinfo', String(c.fd)), { encoding: 'utf8', signal });
     } catch (e) {
-      if (errCode(e) === 'ABORT_ERR') throw e;
-      if (errCode(e) !== 'ENOENT' && errCode(e) !== 'ESRCH') unreadable++; // ENOENT: closed or exited meanwhile
+      const code = errCode(e);
+      if (code === 'ABORT_ERR') throw e;
+      if (code !== 'ENOENT' && code !== 'ESRCH') unreadable++; // ENOENT: closed or exited meanwhile
+      if (code === 'EACCES' || code === 'EPERM') deniedFdinfo.add(c.pid);
       return;
     }
     const stats = parseDrmFdinfo(text);
@@ -134,7 +138,7 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
   return {
     fds,
     processes: pids.length,
-    deniedProcesses: denied,
+    deniedProcesses: denied + deniedFdinfo.size,
     vanishedProcesses: vanished,
     fdsScanned: scanned,
     unreadableFdinfo: unreadable,

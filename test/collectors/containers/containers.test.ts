@@ -9,10 +9,10 @@
  * Then cgroup v2 layouts (systemd-driver Docker, a Kubernetes burstable pod, podman) in a sysfs tree built
  * from fixtures and passed with --path.sysfs, since this host's memory controller is v1.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
+import { removeDir, shareDir, tempDir, unprivileged, waitFor } from '../../helpers/daemon.js';
 import { BUSYBOX_IMAGE, dockerUnavailableReason, startDockerd, type RunningDockerd } from '../../helpers/dockerd.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
 import type { ParsedExposition } from '../../helpers/metrics-text.js';
@@ -283,5 +283,38 @@ describe('cgroup v2 layouts from a sysfs tree given with --path.sysfs', () => {
     } finally {
       await other.stop();
     }
+  });
+});
+
+describe('cgroup files the exporter may not read', () => {
+  // A vanished cgroup is skipped silently, but EACCES hides a container that is there: the scrape is partial
+  // (success 0 naming the path), the readable containers are still served. As nobody, since root ignores chmod.
+  const ids = { hidden: 'f'.repeat(64), open: '1'.repeat(64), vanished: '2'.repeat(64) };
+  let sysfs = '';
+  let exporter: RunningExporter | undefined;
+  beforeAll(async () => {
+    sysfs = tempDir('containers-denied');
+    shareDir(sysfs);
+    const put = cgroupV2Root(sysfs);
+    put(`system.slice/docker-${ids.hidden}.scope`, V2_DOCKER_FILES);
+    put(`system.slice/docker-${ids.open}.scope`, V2_DOCKER_FILES);
+    put(`system.slice/docker-${ids.vanished}.scope`, {});
+    for (const f of Object.keys(V2_DOCKER_FILES)) chmodSync(join(sysfs, 'fs', 'cgroup', 'system.slice', `docker-${ids.hidden}.scope`, f), 0o000);
+    exporter = await startExporter([`--path.sysfs=${sysfs}`, '--collector.containers.docker=false', '--collector.containers'], {}, unprivileged());
+  });
+  afterAll(async () => {
+    await exporter?.stop();
+    if (sysfs) removeDir(sysfs);
+  });
+
+  it('a container whose memory files are unreadable: success 0 with EACCES and the path, the others served', async () => {
+    const m = await (exporter as RunningExporter).metrics();
+    expect(m.value('silentwatch_collector_success', { collector: 'containers' })).toBe(0);
+    expect(m.value('silentwatch_container_memory_usage_bytes', { id: ids.open.slice(0, 12) })).toBe(1513844736);
+    expect(m.get('silentwatch_container_memory_usage_bytes', { id: ids.hidden.slice(0, 12) })).toHaveLength(0);
+    expect(m.value('silentwatch_container_cgroups', { cgroup_version: '2' })).toBe(1);
+    const cause = String((exporter as RunningExporter).logs().find((l) => l.msg === 'collector failed' && l.collector === 'containers')?.cause);
+    expect(cause).toMatch(/^partial data: permission denied on 4 cgroup path\(s\), containers missing or incomplete \(first: .*docker-f{64}\.scope\/memory\.\w+: EACCES\)$/);
+    expect(cause).not.toContain(ids.vanished);
   });
 });
