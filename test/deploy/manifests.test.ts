@@ -55,12 +55,16 @@ describe('docker compose', () => {
 
   it('promtool check config accepts the example Prometheus config', async () => {
     // promtool resolves rule_files: point the glob at the repo's rules/ for the check.
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const dir = mkdtempSync('/tmp/silentwatch-promcfg-');
-    const cfg = read('deploy/compose/full-stack/prometheus.yml').replace('/etc/prometheus/rules/*.yml', `${REPO_ROOT}rules/*.yml`);
-    writeFileSync(`${dir}/prometheus.yml`, cfg);
-    const { stdout } = await run('promtool', ['check', 'config', `${dir}/prometheus.yml`]);
-    expect(stdout).toMatch(/SUCCESS/);
+    try {
+      const cfg = read('deploy/compose/full-stack/prometheus.yml').replace('/etc/prometheus/rules/*.yml', `${REPO_ROOT}rules/*.yml`);
+      writeFileSync(`${dir}/prometheus.yml`, cfg);
+      const { stdout } = await run('promtool', ['check', 'config', `${dir}/prometheus.yml`]);
+      expect(stdout).toMatch(/SUCCESS/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('amtool check-config accepts the example Alertmanager config', async () => {
