@@ -15,6 +15,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { bool, enablement, integer } from '../../lib/config-values.js';
+import { errnoCode, isPermissionDenied } from '../../lib/errno.js';
 import type { DockerContainerInfo } from '../../lib/identity/docker-index.js';
 import { containerFromCgroupPath, type ContainerRef } from '../../lib/identity/parse-proc-cgroup.js';
 import { IDENTITY_LABELS, identityLabels, type IdentityLabels } from '../../lib/identity/process-identity.js';
@@ -131,8 +132,7 @@ const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : S
  */
 type Denied = string[];
 function noteDenied(denied: Denied, path: string, e: unknown): void {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EACCES' || code === 'EPERM') denied.push(`${path}: ${code}`);
+  if (isPermissionDenied(e)) denied.push(`${path}: ${errnoCode(e) as string}`);
 }
 
 async function readText(path: string, signal: AbortSignal): Promise<string | undefined> {

@@ -6,6 +6,7 @@
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { devMajor, isDrmNodePath, parseDrmFdinfo, type DrmClientStats } from './parse-fdinfo.js';
+import { errnoCode, isPermissionDenied } from '../../lib/errno.js';
 
 const DRM_MAJOR = 226;
 
@@ -44,8 +45,6 @@ export interface ScanOptions {
 /** Paths that are never DRM devices: skip the stat() for the common ones. */
 const NOT_DRM = /^\/dev\/(?:null|zero|full|u?random|tty.*|pts\/.*|ptmx|console|shm\/.*|kmsg|fuse|net\/tun|kvm|nvidia.*|dri\/by-path.*)$/;
 
-const errCode = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
-
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function forEachLimit<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -81,8 +80,7 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
     try {
       names = await readdir(fdDir);
     } catch (e) {
-      const code = errCode(e);
-      if (code === 'EACCES' || code === 'EPERM') denied++;
+      if (isPermissionDenied(e)) denied++;
       else vanished++; // ENOENT/ESRCH: exited; ENOTDIR and others: not a process folder we can use
       return;
     }
@@ -119,10 +117,10 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
     try {
       text = await readFile(join(procfs, String(c.pid), 'fdinfo', String(c.fd)), { encoding: 'utf8', signal });
     } catch (e) {
-      const code = errCode(e);
+      const code = errnoCode(e);
       if (code === 'ABORT_ERR') throw e;
       if (code !== 'ENOENT' && code !== 'ESRCH') unreadable++; // ENOENT: closed or exited meanwhile
-      if (code === 'EACCES' || code === 'EPERM') deniedFdinfo.add(c.pid);
+      if (isPermissionDenied(e)) deniedFdinfo.add(c.pid);
       return;
     }
     const stats = parseDrmFdinfo(text);
