@@ -4,31 +4,18 @@
  * real OOM kill inside a running container), a real Redis with a stuck BullMQ queue, a fake T4 through
  * the stand-in nvidia-smi. Each finding appears with its fix; a clean setup reports nothing above info.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, removeDir, tempDir, waitFor } from '../helpers/daemon.js';
 import { dockerUnavailableReason, startDockerd, type RunningDockerd } from '../helpers/dockerd.js';
-import { CLI, cleanEnv, REPO_ROOT } from '../helpers/exporter.js';
+import { REPO_ROOT, runCli } from '../helpers/exporter.js';
 import { bullmqQueues, connectionOf, IMMICH_PREFIX, type Closer } from '../helpers/queues.js';
 import { startRedis, type RunningRedis } from '../helpers/redis.js';
 
-const run = promisify(execFile);
 const NVIDIA = join(REPO_ROOT, 'test/fixtures/nvidia');
 
-interface DoctorRun {
-  code: number;
-  stdout: string;
-}
-
-async function doctor(args: string[], env: Record<string, string> = {}): Promise<DoctorRun> {
-  return run(process.execPath, [CLI, 'doctor', ...args], { env: cleanEnv(env), timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }).then(
-    (r) => ({ code: 0, stdout: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-  );
-}
+const doctor = (args: string[], env: Record<string, string> = {}): ReturnType<typeof runCli> => runCli(['doctor', ...args], env);
 
 interface Finding {
   check: string;

@@ -18,8 +18,6 @@ export interface ProxiedCall {
   readonly method: string;
   /** Path without the API version prefix and without the query string (/containers/json). */
   readonly path: string;
-  /** The raw request target, query string included. */
-  readonly url: string;
   /** dockerd's status, or 405 when the proxy refused the request. */
   status?: number;
 }
@@ -42,7 +40,7 @@ export async function startDockerGetProxy(target: string, beforeForward?: (call:
   const calls: ProxiedCall[] = [];
   const open = new Set<Socket>();
   const server: Server = createServer((req: IncomingMessage, res) => {
-    const call: ProxiedCall = { method: req.method ?? '', path: apiPath(req.url ?? ''), url: req.url ?? '' };
+    const call: ProxiedCall = { method: req.method ?? '', path: apiPath(req.url ?? '') };
     calls.push(call);
     if (call.method !== 'GET' && call.method !== 'HEAD') {
       call.status = 405;

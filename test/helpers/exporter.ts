@@ -1,5 +1,7 @@
 /** Runs the real exporter (node dist/cli.js, built once by the global setup) as a child process. */
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startDaemon, waitFor, type Daemon, type RunAs } from './daemon.js';
 import { parseExposition, type ParsedExposition } from './metrics-text.js';
 
@@ -23,6 +25,14 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SILENTWATCH_')) env[k] = v;
   return { ...env, ...extra };
+}
+
+/** One run of the CLI to its end (`doctor`, a bad config): exit code and output, a non-zero exit included. */
+export async function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, [CLI, ...args], { env: cleanEnv(env), timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code?: unknown; stdout?: string; stderr?: string }) => ({ code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }),
+  );
 }
 
 /** `runAs`: credentials for the exporter process (e.g. `unprivileged()`, so that chmod 000 applies to it). */

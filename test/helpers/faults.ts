@@ -63,7 +63,8 @@ export interface FaultReport {
   readonly cause: string;
 }
 
-const success = (m: ParsedExposition, collector: string): number | undefined => m.value('silentwatch_collector_success', { collector });
+/** silentwatch_collector_success of one collector in a scrape. */
+export const collectorSuccess = (m: ParsedExposition, collector: string): number | undefined => m.value('silentwatch_collector_success', { collector });
 
 /** Active collectors other than `collector` (enabled = 1). */
 function others(m: ParsedExposition, collector: string): string[] {
@@ -88,7 +89,7 @@ export async function waitSuccess(e: RunningExporter, collector: string, timeout
   return waitFor(
     async () => {
       const m = await e.metrics();
-      return success(m, collector) === 1 && (healthy?.(m) ?? true) ? m : undefined;
+      return collectorSuccess(m, collector) === 1 && (healthy?.(m) ?? true) ? m : undefined;
     },
     `collector ${collector} to report success 1${healthy ? ' and healthy series' : ''}`,
     timeoutMs,
@@ -105,7 +106,7 @@ export async function runFault(c: FaultCase): Promise<FaultReport> {
 
   // Healthy baseline first, so "recovered" below means something.
   const base = await waitSuccess(e, c.collector, 30_000, c.healthy);
-  const faulty = c.faulty ?? ((m: ParsedExposition): boolean => success(m, c.collector) === want);
+  const faulty = c.faulty ?? ((m: ParsedExposition): boolean => collectorSuccess(m, c.collector) === want);
   const activeOthers = others(base, c.collector);
   expect(activeOthers.length, 'at least one other active collector to watch').toBeGreaterThan(0);
 
@@ -118,9 +119,9 @@ export async function runFault(c: FaultCase): Promise<FaultReport> {
     scrapes++;
     maxMs = Math.max(maxMs, ms);
     expect(ms, `scrape ${scrapes} took ${Math.round(ms)} ms, limit ${limitMs}`).toBeLessThan(limitMs);
-    for (const o of activeOthers) expect(success(m, o), `collector ${o} while ${c.collector} is faulted`).toBe(1);
+    for (const o of activeOthers) expect(collectorSuccess(m, o), `collector ${o} while ${c.collector} is faulted`).toBe(1);
     // A collector that reports the fault in its own series must itself stay successful throughout.
-    if (c.faulty && want === 1) expect(success(m, c.collector), `collector ${c.collector} success under the fault`).toBe(1);
+    if (c.faulty && want === 1) expect(collectorSuccess(m, c.collector), `collector ${c.collector} success under the fault`).toBe(1);
     if (faulty(m)) hits++;
     return m;
   };

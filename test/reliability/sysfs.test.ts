@@ -14,10 +14,11 @@ import { accessSync, chmodSync, constants, mkdtempSync, renameSync, rmSync, stat
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupV2Root, V2_DOCKER_FILES } from '../helpers/cgroups.js';
-import { removeDir, shareDir, sleep, tempDir, unprivileged, type RunAs } from '../helpers/daemon.js';
+import { backgroundLoop, type BackgroundLoop } from '../helpers/background-loop.js';
+import { removeDir, shareDir, tempDir, unprivileged, type RunAs } from '../helpers/daemon.js';
 import { FakeHost, fdinfo } from '../helpers/drm.js';
 import { startExporter, type RunningExporter } from '../helpers/exporter.js';
-import { describeReport, runFault } from '../helpers/faults.js';
+import { collectorSuccess, describeReport, runFault } from '../helpers/faults.js';
 import type { ParsedExposition } from '../helpers/metrics-text.js';
 
 const TIMEOUT_MS = 1000;
@@ -58,32 +59,36 @@ async function exporter(args: string[], runAs: RunAs = {}): Promise<RunningExpor
   return e;
 }
 
-/** A background loop that calls step(i) every few ms until stopped; stop() waits for its last step and cleanup. */
-function churn(step: (i: number) => void, cleanup: () => void): { start(): Promise<void>; stop(): Promise<void>; readonly cycles: number } {
-  let running = false;
-  let loop: Promise<void> = Promise.resolve();
-  let cycles = 0;
-  const stop = async (): Promise<void> => {
-    running = false;
-    await loop;
+/**
+ * Short-lived directories (cgroups, /proc/<pid> folders), one more every ~2 ms: create(i) makes one and returns
+ * where; with more than 4 alive the oldest goes, whole (renamed out to `aside`, as rmdir of a cgroup or a process
+ * exit) when i is even, file by file (the harsher view) when odd. The rest go when the loop stops.
+ */
+function dirChurn(create: (i: number) => string, aside: string): BackgroundLoop {
+  const live: Array<{ i: number; dir: string }> = [];
+  const remove = ({ i, dir }: { i: number; dir: string }): void => {
+    if (i % 2 === 0) {
+      const gone = join(aside, `gone-${i}`);
+      renameSync(dir, gone);
+      rmSync(gone, { recursive: true });
+    } else {
+      rmSync(dir, { recursive: true });
+    }
   };
-  closers.push(stop);
-  return {
-    async start() {
-      running = true;
-      loop = (async () => {
-        while (running) {
-          step(cycles++);
-          await sleep(2);
-        }
-        cleanup();
-      })();
+  const loop = backgroundLoop(
+    (i) => {
+      live.push({ i, dir: create(i) });
+      if (live.length > 4) remove(live.shift() as { i: number; dir: string });
     },
-    stop,
-    get cycles() {
-      return cycles;
+    {
+      everyMs: 2,
+      cleanup: () => {
+        for (const l of live.splice(0)) remove(l);
+      },
     },
-  };
+  );
+  closers.push(() => loop.stop());
+  return loop;
 }
 
 /** Every sample of the families with this prefix is a finite, non-negative number. */
@@ -92,8 +97,6 @@ function allFinite(m: ParsedExposition, prefix: string): void {
     expect(Number.isFinite(s.value) && s.value >= 0, `${s.name}${JSON.stringify(s.labels)} = ${s.value}`).toBe(true);
   }
 }
-
-const success = (m: ParsedExposition, collector: string): number | undefined => m.value('silentwatch_collector_success', { collector });
 
 // The containers of the cgroup cases: the fixture is a limited systemd-driver Docker container (6 GiB, oom_kill 4).
 const STEADY = 'a'.repeat(64);
@@ -136,28 +139,13 @@ describe.concurrent('fault matrix: /sys, /proc and DRM (containers, host, drm)',
     const asideRoot = join(aside, 'fs', 'cgroup');
     // distinct in the 12 characters of the short id, which is what labels the series
     const id = (i: number): string => `c${i.toString(16).padStart(11, '0')}${'c'.repeat(52)}`;
-    const live: number[] = [];
-    const remove = (i: number): void => {
-      const dir = join(slice, `docker-${id(i)}.scope`);
-      if (i % 2 === 0) {
-        renameSync(dir, join(asideRoot, `gone-${i}`)); // rmdir: gone at once
-        rmSync(join(asideRoot, `gone-${i}`), { recursive: true });
-      } else {
-        rmSync(dir, { recursive: true }); // file by file
-      }
-    };
     // 4 to 5 short-lived containers at a time, one created and one removed every ~2 ms.
-    const loop = churn(
-      (i) => {
-        putAside(`new-${i}`, V2_DOCKER_FILES);
-        renameSync(join(asideRoot, `new-${i}`), join(slice, `docker-${id(i)}.scope`));
-        live.push(i);
-        if (live.length > 4) remove(live.shift() as number);
-      },
-      () => {
-        for (const i of live.splice(0)) remove(i);
-      },
-    );
+    const loop = dirChurn((i) => {
+      putAside(`new-${i}`, V2_DOCKER_FILES);
+      const dir = join(slice, `docker-${id(i)}.scope`);
+      renameSync(join(asideRoot, `new-${i}`), dir);
+      return dir;
+    }, asideRoot);
     const e = await exporter([`--path.sysfs=${sysfs}`, ...CONTAINERS]);
     let withChurn = 0;
     let halfGone = 0;
@@ -176,7 +164,7 @@ describe.concurrent('fault matrix: /sys, /proc and DRM (containers, host, drm)',
       clear: () => loop.stop(),
       check(m) {
         // A cgroup that vanished between the walk and the reads is skipped, not an error, and never a wrong number.
-        expect(success(m, 'containers'), String(e.logs().findLast((l) => l.msg === 'collector failed')?.cause)).toBe(1);
+        expect(collectorSuccess(m, 'containers'), String(e.logs().findLast((l) => l.msg === 'collector failed')?.cause)).toBe(1);
         allFinite(m, 'silentwatch_container_');
         servedExactly(m, STEADY);
         const churned = m.get('silentwatch_container_memory_usage_bytes').filter((s) => s.labels.id !== STEADY.slice(0, 12));
@@ -252,7 +240,7 @@ describe.concurrent('fault matrix: /sys, /proc and DRM (containers, host, drm)',
       },
       check(m) {
         expect(m.get('silentwatch_host_oom_kills_total')).toHaveLength(0);
-        expect(success(m, 'drm')).toBe(1);
+        expect(collectorSuccess(m, 'drm')).toBe(1);
         expect(gpuMemory(m, 100)).toBe(RESIDENT);
         expect(gpuMemory(m, 200)).toBeUndefined();
         expect(visibleRatio(m)).toBe(0.5);
@@ -266,31 +254,16 @@ describe.concurrent('fault matrix: /sys, /proc and DRM (containers, host, drm)',
   it('drm: process exits mid-read', async () => {
     const host = drmHost(scratch('drm-churn'));
     const aside = new FakeHost(scratch('drm-aside'));
-    const live: number[] = [];
-    const remove = (pid: number): void => {
-      const dir = join(host.proc, String(pid));
-      if (pid % 2 === 0) {
-        renameSync(dir, join(aside.proc, `gone-${pid}`)); // the whole /proc/<pid> at once
-        rmSync(join(aside.proc, `gone-${pid}`), { recursive: true });
-      } else {
-        rmSync(dir, { recursive: true }); // fds, fdinfo, comm one by one
-      }
-    };
     // 4 to 5 short-lived DRM clients (their own client ids) at a time, one started and one exiting every ~2 ms.
-    const loop = churn(
-      (i) => {
-        const pid = 1000 + i;
-        aside.process(pid, 'worker');
-        aside.fd(pid, 0, '/dev/null');
-        aside.fd(pid, 4, '/dev/dri/renderD128', drmInfo(pid));
-        renameSync(join(aside.proc, String(pid)), join(host.proc, String(pid)));
-        live.push(pid);
-        if (live.length > 4) remove(live.shift() as number);
-      },
-      () => {
-        for (const pid of live.splice(0)) remove(pid);
-      },
-    );
+    const loop = dirChurn((i) => {
+      const pid = 1000 + i;
+      aside.process(pid, 'worker');
+      aside.fd(pid, 0, '/dev/null');
+      aside.fd(pid, 4, '/dev/dri/renderD128', drmInfo(pid));
+      const dir = join(host.proc, String(pid));
+      renameSync(join(aside.proc, String(pid)), dir);
+      return dir;
+    }, aside.proc);
     const e = await exporter(DRM(host));
     let withChurn = 0;
     const rep = await runFault({
@@ -302,7 +275,7 @@ describe.concurrent('fault matrix: /sys, /proc and DRM (containers, host, drm)',
       inject: () => loop.start(),
       clear: () => loop.stop(),
       check(m) {
-        expect(success(m, 'drm')).toBe(1);
+        expect(collectorSuccess(m, 'drm')).toBe(1);
         allFinite(m, 'silentwatch_gpu_');
         expect(gpuMemory(m, 100)).toBe(RESIDENT);
         expect(m.value('silentwatch_gpu_process_engine_busy_seconds_total', { pid: '100', engine: 'render' })).toBe(2);

@@ -7,18 +7,14 @@
  * (text and JSON), and the exit-2 message of a bad config that carries the same secrets.
  * The HTTP side: what a response echoes back is escaped, unknown paths 404, nothing lists a directory.
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, removeDir, tempDir } from '../helpers/daemon.js';
-import { CLI, cleanEnv, startExporter, type RunningExporter } from '../helpers/exporter.js';
+import { runCli, startExporter, type RunningExporter } from '../helpers/exporter.js';
 import { startRedis, type RunningRedis } from '../helpers/redis.js';
-
-const run = promisify(execFile);
 
 const SECRETS = {
   redisPassword: 'redis-pw-Zq81x',
@@ -49,10 +45,8 @@ function leaked(text: string): string[] {
 }
 
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  return run(process.execPath, [CLI, ...args], { env: cleanEnv(), timeout: 60_000, maxBuffer: 8 << 20 }).then(
-    (r) => ({ code: 0, out: r.stdout + r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: `${e.stdout}${e.stderr}` }),
-  );
+  const r = await runCli(args);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 /** A raw GET, so paths like /%3Cscript%3E reach the server exactly as written. */
