@@ -3,20 +3,19 @@
  * relay between the exporter and dockerd that passes bytes through until the socket goes missing or starts
  * accepting connections it never answers, or the GET-only HTTP proxy (test/helpers/docker-get-proxy.ts) that
  * records every request, refuses anything but GET/HEAD, and can remove a container between the exporter's
- * list and its inspect. The relay and GET cases run concurrently; the container churn and the daemon restart
- * run after them, one at a time. Case names are the rows of docs/reliability.md.
+ * list and its inspect. The relay cases run concurrently; the GET proof, the container churn and the daemon
+ * restart change what every exporter of the file sees, so they run after them, one at a time. Case names are the rows of docs/reliability.md.
  */
 import { rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { backgroundLoop } from '../helpers/background-loop.js';
 import { removeDir, sleep, tempDir, waitFor } from '../helpers/daemon.js';
 import { startDockerGetProxy, type DockerGetProxy, type ProxiedCall } from '../helpers/docker-get-proxy.js';
 import { dockerUnavailableReason, startDockerd, type RunningDockerd } from '../helpers/dockerd.js';
-import { CLI, cleanEnv, startExporter, type RunningExporter } from '../helpers/exporter.js';
-import { describeReport, runFault } from '../helpers/faults.js';
+import { runCli, startExporter, type RunningExporter } from '../helpers/exporter.js';
+import { collectorSuccess, describeReport, runFault } from '../helpers/faults.js';
 
 const TIMEOUT_MS = 1000;
 const FAST_TIMEOUT_MS = 500;
@@ -114,7 +113,13 @@ describe.skipIf(skip).concurrent('fault matrix: Docker (containers)', { timeout:
       expect(rep.cause).toMatch(/Docker API/);
     });
   }
+});
 
+// One at a time, after the cases above: these change containers or the daemon that every exporter of the file
+// watches. A container paused or restarted makes the relay cases' exporters inspect it (their cause then names
+// the failed inspect, not the failed list); the churned containers' cgroups are read by every exporter; the
+// restart stops the dockerd every case shares.
+describe.skipIf(skip)('fault matrix: Docker cases that change containers or the daemon (one at a time)', { timeout: 180_000 }, () => {
   it('docker: every request the exporter sends is a GET', async () => {
     const d = dockerd as RunningDockerd;
     const proxy = await startDockerGetProxy(d.socket);
@@ -126,7 +131,7 @@ describe.skipIf(skip).concurrent('fault matrix: Docker (containers)', { timeout:
     // A state change makes the collector inspect again: pause, unpause and restart are what a host sees.
     const flipperIs = async (state: string): Promise<boolean> => {
       const m = await e.metrics();
-      return m.value('silentwatch_collector_success', { collector: 'containers' }) === 1 && m.value('silentwatch_container_state', { container: 'flipper', state }) === 1;
+      return collectorSuccess(m, 'containers') === 1 && m.value('silentwatch_container_state', { container: 'flipper', state }) === 1;
     };
     await waitFor(() => flipperIs('running'), 'flipper running', 15_000, 100);
     for (const { cmd, state } of [
@@ -143,14 +148,8 @@ describe.skipIf(skip).concurrent('fault matrix: Docker (containers)', { timeout:
       await sleep(250);
     }
     // doctor reads Docker too (list + inspect of every running container)
-    const doctor = await promisify(execFile)(process.execPath, [CLI, 'doctor', '--json', `--docker.host=unix://${proxy.socket}`, '--collector.nvidia.binary=/nonexistent/nvidia-smi', '--collector.queues.redis-url=redis://127.0.0.1:1', '--collector.llamaswap.default-url='], {
-      env: cleanEnv(),
-      timeout: 60_000,
-    }).then(
-      () => 0,
-      (err: { code?: number }) => err.code ?? -1,
-    );
-    expect([0, 1, 2]).toContain(doctor);
+    const doctor = await runCli(['doctor', '--json', `--docker.host=unix://${proxy.socket}`, '--collector.nvidia.binary=/nonexistent/nvidia-smi', '--collector.queues.redis-url=redis://127.0.0.1:1', '--collector.llamaswap.default-url=']);
+    expect([0, 1, 2]).toContain(doctor.code);
 
     const byCall = new Map<string, number>();
     for (const c of proxy.calls) {
@@ -165,12 +164,6 @@ describe.skipIf(skip).concurrent('fault matrix: Docker (containers)', { timeout:
     expect(inspectsOf(id).length).toBeGreaterThanOrEqual(3);
     expect(proxy.calls.filter((c) => c.status !== 200)).toEqual([]);
   });
-});
-
-// One at a time, after the cases above: the churn below starts and removes real containers, whose cgroups every
-// exporter of the file reads (a concurrent case would count their open files as a leak), and the restart stops
-// the dockerd every case shares.
-describe.skipIf(skip)('fault matrix: Docker container churn and daemon restart (one at a time)', { timeout: 180_000 }, () => {
   it('docker: container removed between list and read', async () => {
     const d = dockerd as RunningDockerd;
     // Victims are removed by the proxy itself, after the exporter listed them and before its inspect
@@ -186,14 +179,14 @@ describe.skipIf(skip)('fault matrix: Docker container churn and daemon restart (
     closers.push(() => proxy.close());
     // 2 s: the removal above runs inside the exporter's Docker budget (60 % of the time-out)
     const e = await exporter(proxy.socket, '2s');
-    let churning = false;
-    let churn: Promise<void> = Promise.resolve();
-    let churnError: unknown;
-    const stopChurn = async (): Promise<void> => {
-      churning = false;
-      await churn;
-      if (churnError) throw churnError;
-    };
+    // a victim per step: a scrape lists it and its inspect removes it; one the exporter never read goes anyway
+    const churn = backgroundLoop(async (n) => {
+      const id = await d.runContainer(['--name', `victim-${n}`, '--memory', '32m']);
+      victims.add(id);
+      const until = Date.now() + 5000;
+      while (victims.has(id) && Date.now() < until) await sleep(20);
+      if (victims.delete(id)) await d.cli(['rm', '-f', id]).catch(() => undefined);
+    });
     const rep = await runFault({
       exporter: e,
       collector: 'containers',
@@ -202,20 +195,7 @@ describe.skipIf(skip)('fault matrix: Docker container churn and daemon restart (
       healthy: (m) => m.get('silentwatch_container_state', { container: 'steady' }).length > 0,
       check: (m) => expect(m.value('silentwatch_container_state', { container: 'steady', state: 'running' })).toBe(1),
       inject: async () => {
-        churning = true;
-        churn = (async () => {
-          for (let n = 0; churning; n++) {
-            const id = await d.runContainer(['--name', `victim-${n}`, '--memory', '32m']);
-            victims.add(id);
-            // a scrape lists it and its inspect removes it; a victim the exporter never read goes anyway
-            const until = Date.now() + 5000;
-            while (victims.has(id) && Date.now() < until) await sleep(20);
-            if (victims.delete(id)) await d.cli(['rm', '-f', id]).catch(() => undefined);
-          }
-        })().catch((err: unknown) => {
-          churning = false;
-          churnError = err;
-        });
+        await churn.start();
         // Docker's list is cached for 2 s: scrape until the race has been hit a few times.
         await waitFor(
           async () => {
@@ -227,13 +207,12 @@ describe.skipIf(skip)('fault matrix: Docker container churn and daemon restart (
           100,
         );
       },
-      clear: stopChurn,
+      clear: () => churn.stop(),
       // Every live container cgroup holds its 4 memory files open between scrapes (the reader keeps them):
       // a victim alive at one snapshot and not at the other is 4 fds; a leak per scrape would show as 100.
       slack: { fds: 3 + 4 * 2 },
-    }).finally(() => {
-      churning = false;
-    });
+      // a failed case stops its churn before the daemon restart case (a passed one has stopped it in clear)
+    }).finally(() => churn.stop().catch(() => undefined));
     console.log(describeReport('docker: container removed between list and read', rep) + `; ${removedInFlight.length} containers removed between list and inspect`);
     const vanished = proxy.calls.filter((c) => c.status === 404);
     expect(removedInFlight.length).toBeGreaterThanOrEqual(3);
