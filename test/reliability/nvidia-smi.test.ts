@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeDir, sleep } from '../helpers/daemon.js';
+import { backgroundLoop } from '../helpers/background-loop.js';
+import { removeDir } from '../helpers/daemon.js';
 import { startExporter, type RunningExporter } from '../helpers/exporter.js';
 import { clearFakeNvidiaModes, FAKE_NVIDIA_SMI, fakeNvidiaSmiDir, NVIDIA_FIXTURES } from '../helpers/nvidia.js';
 import { describeReport, runFault } from '../helpers/faults.js';
@@ -167,31 +168,26 @@ describe.concurrent('fault matrix: nvidia-smi (nvidia)', { timeout: 150_000 }, (
     const d = fake();
     const uuid = 'GPU-1a9e4c1d-0b7f-4e55-8a13-2f6c9d0e7a10';
     const e = await exporter(d);
-    let churn = false;
-    let loop: Promise<void> = Promise.resolve();
     let listed = 0;
+    // Short-lived real processes listed by nvidia-smi: many have exited by the time /proc/<pid> is read.
+    const churn = backgroundLoop(
+      async () => {
+        const kids = Array.from({ length: 4 }, () => spawn('sleep', ['0.03'], { stdio: 'ignore' }));
+        writeFileSync(join(d, 'apps.csv'), kids.map((k, i) => `${uuid}, ${k.pid}, python${i}, ${100 + i}\n`).join(''));
+        listed += kids.length;
+        await Promise.all(kids.map((k) => new Promise((r) => k.once('exit', r))));
+      },
+      { everyMs: 10 },
+    );
     const rep = await runFault({
       exporter: e,
       collector: 'nvidia',
       timeoutMs: TIMEOUT_MS,
       expectSuccess: 1,
-      async inject() {
-        churn = true;
-        // Short-lived real processes listed by nvidia-smi: many have exited by the time /proc/<pid> is read.
-        loop = (async () => {
-          while (churn) {
-            const kids = Array.from({ length: 4 }, () => spawn('sleep', ['0.03'], { stdio: 'ignore' }));
-            writeFileSync(join(d, 'apps.csv'), kids.map((k, i) => `${uuid}, ${k.pid}, python${i}, ${100 + i}\n`).join(''));
-            listed += kids.length;
-            await Promise.all(kids.map((k) => new Promise((r) => k.once('exit', r))));
-            await sleep(10);
-          }
-        })();
-      },
+      inject: () => churn.start(),
       check: (m) => expect(m.get('silentwatch_gpu_process_memory_bytes').length).toBeLessThanOrEqual(4),
       async clear() {
-        churn = false;
-        await loop;
+        await churn.stop();
         copyFileSync(join(NVIDIA_FIXTURES, 'apps-4x-a100.csv'), join(d, 'apps.csv'));
       },
     });
