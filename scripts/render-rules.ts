@@ -1,5 +1,5 @@
 /**
- * Renders the alert rules (rules/*.yml) and docs/alerts.md from scripts/rules/alerts.ts.
+ * Renders the alert rules (rules/*.yml) and docs/alerts.md from rules/src/.
  *
  *   npx tsx scripts/render-rules.ts                                    # rewrite rules/ and docs/alerts.md (defaults)
  *   npx tsx scripts/render-rules.ts --thresholds my.yml --out DIR      # your thresholds, rule files into DIR
@@ -8,8 +8,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { resolveThresholds } from './rules/alerts.js';
-import { renderAlertsMarkdown, renderRuleFiles } from './rules/render.js';
+import { resolveThresholds } from '../rules/src/index.js';
+import { renderAlertsMarkdown, renderRuleFiles } from '../rules/src/render.js';
 
 const root = new URL('..', import.meta.url).pathname;
 

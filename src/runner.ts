@@ -9,6 +9,7 @@ import type { AnyCollector, CollectorContext, CollectorInstance } from './collec
 import type { Enablement } from './lib/config-values.js';
 import type { Logger } from './logger.js';
 import { defineMetric, SampleSink, type MetricDef, type Sample } from './metrics.js';
+import { errorMessage, TimeoutError, withTimeout } from './lib/async.js';
 
 export const collectorSuccess = defineMetric({
   name: 'silentwatch_collector_success',
@@ -76,13 +77,6 @@ export interface RunnerOptions {
 export interface ScrapeResult {
   readonly samples: readonly Sample[];
   readonly families: readonly MetricDef[];
-}
-
-export class TimeoutError extends Error {
-  constructor(seconds: number) {
-    super(`timed out after ${seconds}s`);
-    this.name = 'TimeoutError';
-  }
 }
 
 export class CollectorRunner {
@@ -253,7 +247,7 @@ export class CollectorRunner {
         this.shutdown.signal.removeEventListener('abort', onShutdown);
       });
       try {
-        await withTimeout(run, timeoutS, () => ac.abort(new TimeoutError(timeoutS)));
+        await withTimeout(run, timeoutS, { onTimeout: () => ac.abort(new TimeoutError(timeoutS)) });
       } catch (e) {
         error = errorMessage(e);
         failedOutright = true;
@@ -295,27 +289,3 @@ function safeDescribe(instance: CollectorInstance | undefined): Readonly<Record<
   }
 }
 
-export function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
-}
-
-/** Races a promise against a time-out; the loser's rejection is swallowed so nothing goes unhandled. */
-export function withTimeout<T>(p: Promise<T>, seconds: number, onTimeout?: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout?.();
-      reject(new TimeoutError(seconds));
-    }, seconds * 1000);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}

@@ -1,4 +1,4 @@
-import { ALL_ALERTS } from '../../scripts/rules/alerts.js';
+import { ALL_ALERTS } from '../../rules/src/index.js';
 
 /**
  * Thresholds shared by the dashboards and the alert rules (rules/). Keep them equal to the rule files:

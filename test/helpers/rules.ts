@@ -4,8 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveThresholds, type Thresholds } from '../../scripts/rules/alerts.js';
-import { renderRuleFiles } from '../../scripts/rules/render.js';
+import { resolveThresholds, type Thresholds } from '../../rules/src/index.js';
+import { renderRuleFiles } from '../../rules/src/render.js';
 import { removeDir, tempDir } from './daemon.js';
 
 export interface TestRules {

@@ -14,7 +14,7 @@ import { hasCommand, removeDir, sleep, tempDir, waitFor } from '../helpers/daemo
 import { startExporter, type RunningExporter } from '../helpers/exporter.js';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
 import { prometheusAlerts, prometheusRuleGroups, renderTestRules, type TestRules } from '../helpers/rules.js';
-import { ALL_ALERTS } from '../../scripts/rules/alerts.js';
+import { ALL_ALERTS } from '../../rules/src/index.js';
 
 const missing = [!hasCommand('prometheus') && 'prometheus', !haveAlertmanager() && 'prometheus-alertmanager'].filter(Boolean);
 

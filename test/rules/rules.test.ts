@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ALL_ALERTS, RUNBOOK_BASE_URL, resolveThresholds } from '../../scripts/rules/alerts.js';
-import { renderAlertsMarkdown, renderRuleFiles } from '../../scripts/rules/render.js';
+import { ALL_ALERTS, RUNBOOK_BASE_URL, resolveThresholds } from '../../rules/src/index.js';
+import { renderAlertsMarkdown, renderRuleFiles } from '../../rules/src/render.js';
 import { hasCommand, removeDir, tempDir } from '../helpers/daemon.js';
 import { REPO_ROOT } from '../helpers/exporter.js';
 import { knownMetrics } from './contract.js';
@@ -147,7 +147,7 @@ describe('alert conventions', () => {
   });
 });
 
-describe('rendered from scripts/rules/alerts.ts', () => {
+describe('rendered from rules/src/', () => {
   it('rules/*.yml equal the renderer with default thresholds (run `npx tsx scripts/render-rules.ts`)', () => {
     const rendered = renderRuleFiles(resolveThresholds());
     expect(ruleFiles()).toEqual([...rendered.keys()].sort());
