@@ -17,6 +17,7 @@ const STATIC = [
   'test/collectors/*/parse*.test.ts',
   'test/collectors/nvidia/{detect,identity-cache,shared-samples,write-samples}.test.ts',
   'test/doctor/findings.test.ts',
+  'test/doctor/checks-*.test.ts',
   'test/grafana/dashboards.test.ts',
   'test/rules/rules.test.ts',
   'test/reliability/doc.test.ts',

@@ -26,6 +26,8 @@ export class HttpError extends Error {
   constructor(
     message: string,
     readonly kind: 'timeout' | 'network' | 'too-large' | 'aborted',
+    /** The HTTP status that had arrived before the failure (the body then stalled, broke off or was too large). */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -71,12 +73,15 @@ export function httpGet(url: string, opts: HttpGetOptions): Promise<HttpResponse
       opts.signal?.removeEventListener('abort', onAbort);
       fn();
     };
+    /** Set once the status line and headers are in: a later failure still reports the code that arrived. */
+    let status: number | undefined;
     const fail = (e: HttpError): void =>
       finish(() => {
         req.destroy();
-        reject(e);
+        reject(status === undefined || e.status !== undefined ? e : new HttpError(e.message, e.kind, status));
       });
     const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method: 'GET', headers: { ...opts.headers } }, (res) => {
+      status = res.statusCode;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

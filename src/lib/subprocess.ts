@@ -26,6 +26,8 @@ export class SubprocessError extends Error {
     message: string,
     readonly kind: 'timeout' | 'exit' | 'spawn' | 'busy' | 'output' | 'aborted',
     readonly stderr = '',
+    /** What the command had printed before it was killed at its time-out (a partial answer). */
+    readonly stdout = '',
   ) {
     super(message);
     this.name = 'SubprocessError';
@@ -89,7 +91,7 @@ function start(file: string, args: readonly string[], opts: RunOptions): { promi
     };
     const timer = setTimeout(() => {
       kill();
-      finish(() => reject(new SubprocessError(`${file}: timed out after ${opts.timeoutMs} ms`, 'timeout', Buffer.concat(err).toString())));
+      finish(() => reject(new SubprocessError(`${file}: timed out after ${opts.timeoutMs} ms`, 'timeout', Buffer.concat(err).toString(), Buffer.concat(out).toString())));
     }, opts.timeoutMs);
     const onAbort = (): void => {
       kill();

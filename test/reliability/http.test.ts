@@ -76,6 +76,12 @@ describe.concurrent('fault matrix: llama-swap (llamaswap)', { timeout: 150_000 }
   }
 });
 
+/**
+ * The status code each fault leaves in silentwatch_probe_http_status_code: the code that arrived, whatever
+ * happened to the body afterwards (stalled, cut, too large); 0 only when no status line arrived.
+ */
+const PROBE_STATUS: Record<HttpFault, number> = { pass: 200, refuse: 0, hang: 0, 'slow-body': 200, cut: 200, garbage: 200 };
+
 describe.concurrent('fault matrix: HTTP probes (probes)', { timeout: 150_000 }, () => {
   for (const [name, fault] of FAULTS) {
     it(`HTTP probe: ${name}`, async () => {
@@ -84,7 +90,9 @@ describe.concurrent('fault matrix: HTTP probes (probes)', { timeout: 150_000 }, 
       const proxy = await FaultyHttpProxy.start(`http://127.0.0.1:${ml.port}`);
       closers.push(() => proxy.close());
       const e = await exporter([`--collector.probes.immich-ml=127.0.0.1:${proxy.port}`, '--collector.probes.probe-timeout=300ms', '--no-collector.llamaswap']);
-      const ok = (m: ParsedExposition): number | undefined => m.value('silentwatch_probe_success', { group: 'immich_ml', target: `127.0.0.1:${proxy.port}` });
+      const labels = { group: 'immich_ml', target: `127.0.0.1:${proxy.port}`, role: 'backend' };
+      const ok = (m: ParsedExposition): number | undefined => m.value('silentwatch_probe_success', labels);
+      let durationMax = 0;
       const rep = await runFault({
         exporter: e,
         collector: 'probes',
@@ -92,11 +100,18 @@ describe.concurrent('fault matrix: HTTP probes (probes)', { timeout: 150_000 }, 
         expectSuccess: 1,
         healthy: (m) => ok(m) === 1,
         faulty: (m) => ok(m) === 0,
+        check(m) {
+          if (ok(m) !== 0) return;
+          expect(m.value('silentwatch_probe_http_status_code', labels), 'status code under the fault').toBe(PROBE_STATUS[fault]);
+          durationMax = Math.max(durationMax, m.value('silentwatch_probe_duration_seconds', labels) ?? Infinity);
+        },
         inject: () => proxy.set(fault),
         clear: () => proxy.set('pass'),
       });
-      console.log(describeReport(`HTTP probe: ${name}`, rep) + `; ${proxy.faulted} requests failed by the proxy`);
+      console.log(describeReport(`HTTP probe: ${name}`, rep) + `; ${proxy.faulted} requests failed by the proxy; status ${PROBE_STATUS[fault]}, probe duration at most ${durationMax.toFixed(3)} s`);
       expect(rep.expectedSuccessScrapes).toBeGreaterThanOrEqual(96);
+      // Never beyond the probe time-out (300 ms).
+      expect(durationMax).toBeLessThanOrEqual(0.3);
     });
   }
 });

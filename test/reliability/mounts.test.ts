@@ -45,6 +45,8 @@ describe.skipIf(skip)(`fault matrix: mounts${skip ? ` (skipped: ${skip})` : ''}`
       `--collector.mounts.probe-timeout=${PROBE_TIMEOUT_MS}ms`,
       `--collector.mounts.timeout=${TIMEOUT_MS}ms`,
       '--no-collector.nvidia',
+      // Docker may be absent here (the containers collector then reports partial data): watch the host collector.
+      '--no-collector.containers',
       '--no-collector.queues',
       '--no-collector.llamaswap',
     ]);
@@ -58,7 +60,7 @@ describe.skipIf(skip)(`fault matrix: mounts${skip ? ` (skipped: ${skip})` : ''}`
       healthy: (m) => m.value('silentwatch_mount_responsive', { path }) === 1,
       faulty: (m) => m.value('silentwatch_mount_present', { path }) === 1 && m.value('silentwatch_mount_responsive', { path }) === 0,
       check: (m) => {
-        expect(m.value('silentwatch_mount_info', { path, fstype: 'fuse.silentwatch-swallow', mode: '' })).toBe(1);
+        expect(m.value('silentwatch_mount_info', { path, mount_point: path, fstype: 'fuse.silentwatch-swallow', mode: '' })).toBe(1);
         // never longer than the probe time-out for a new probe; a still-hung earlier one reports its age
         expect(m.value('silentwatch_mount_probe_duration_seconds', { path })).toBeGreaterThan(0);
       },

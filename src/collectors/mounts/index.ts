@@ -1,63 +1,32 @@
 /**
- * Mounts: is each configured path a mount point of the expected type (from <procfs>/self/mountinfo), and
- * does it answer a `stat` + `readdir` within a time-out? The probe runs in a child process (this Node
- * binary with a tiny script) through runCommand: a hung NFS call then blocks only that child, which is
- * killed at the time-out, never the exporter's event loop or libuv threadpool. A child stuck in
- * uninterruptible sleep (D state) cannot be killed; the per-path single-instance guard then refuses to
- * start another one beside it, and the path is reported unresponsive until that child is gone.
+ * Mounts: does each configured path — after following symlinks — lead to a mount point of the expected
+ * type (from <procfs>/self/mountinfo), and does it answer a `stat` + `readdir` within a time-out? Both the
+ * symlink resolution and the probe run in a child process (probe-child.ts): a hung NFS call then blocks
+ * only that child, which is killed at the time-out, never the exporter's event loop or libuv threadpool.
+ * A child stuck in uninterruptible sleep (D state) cannot be killed; the per-path single-instance guard
+ * then refuses to start another one beside it — and one left by an earlier exporter process is found in
+ * /proc at the first scrape (stuck-probes.ts) — and the path is reported unresponsive until it is gone.
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { duration, stringList } from '../../lib/config-values.js';
-import { runCommand, SubprocessError } from '../../lib/subprocess.js';
-import { defineMetric } from '../../metrics.js';
 import { defineCollector } from '../types.js';
+import { info, present, probeDuration, responsive } from './metrics.js';
 import { findMount, fstypeMatches, nfsMode, normalizeMountPath, parseMountinfo } from './parse-mountinfo.js';
-import { parseProbeResult } from './parse-probe-result.js';
+import { runProbeChild, type ChildOptions } from './probe-child.js';
+import { findStuckProbes, stillStuck, type StuckProbe } from './stuck-probes.js';
 
-const present = defineMetric({
-  name: 'silentwatch_mount_present',
-  type: 'gauge',
-  help: 'Whether the configured path is a mount point of an expected filesystem type (1) or not mounted / of another type (0).',
-  labels: ['path'],
-});
-const responsive = defineMetric({
-  name: 'silentwatch_mount_responsive',
-  type: 'gauge',
-  help: 'Whether stat and readdir of the mount point completed within the probe time-out (1) or failed, hung or are still hung from an earlier probe (0). Only for paths where something is mounted.',
-  labels: ['path'],
-});
-const probeDuration = defineMetric({
-  name: 'silentwatch_mount_probe_duration_seconds',
-  type: 'gauge',
-  help: 'How long stat and readdir of the mount point took, in seconds: the time-out when it hung, or how long a still-hung earlier probe has been running.',
-  labels: ['path'],
-});
-const info = defineMetric({
-  name: 'silentwatch_mount_info',
-  type: 'gauge',
-  help: 'Filesystem mounted at the configured path (=1); mode is hard or soft for NFS, empty otherwise.',
-  labels: ['path', 'fstype', 'mode'],
-});
-
-/** Runs in the child: stat, then open the directory and read one entry (a huge directory is not listed). */
-const PROBE_SCRIPT = `
-const fs = require('fs');
-const p = process.argv[process.argv.length - 1];
-const t0 = process.hrtime.bigint();
-const done = (e) => {
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  process.stdout.write(JSON.stringify(e ? { ok: false, code: String(e.code || 'ERROR'), seconds } : { ok: true, seconds }));
-};
-fs.stat(p, (e) => {
-  if (e) return done(e);
-  fs.opendir(p, (e2, d) => {
-    if (e2) return done(e2);
-    d.read((e3) => d.close(() => done(e3)));
-  });
-});
-`;
+/** What one scrape learnt about one path. */
+interface PathState {
+  /** The real path (host view) the configured one resolves to; undefined when that is not known. */
+  readonly real: string | undefined;
+  /** Why the path does not resolve (ENOENT: it does not exist). */
+  readonly resolveError?: string;
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly why?: string;
+}
 
 export const DEFAULT_EXPECTED_FSTYPES = ['nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', 'ceph', 'glusterfs', '9p', 'virtiofs', 'fuse', 'fuse.*'];
 
@@ -86,69 +55,105 @@ export const mountsCollector = defineCollector({
     const { paths, expected_fstypes: expected } = ctx.options;
     // Never past the collector's own time-out: leave it room to write the samples.
     const timeoutMs = Math.max(100, Math.min(ctx.options.probe_timeout * 1000, ctx.timeoutSeconds * 1000 - 250));
+    const mountinfo = join(ctx.paths.procfs, 'self', 'mountinfo');
+    const childOptions = (signal: AbortSignal): ChildOptions => ({ mountinfo, rootfs: ctx.paths.rootfs, timeoutMs, signal });
     /** When the last probe child that failed or timed out was started (it may still be alive, stuck). */
     const hungSince = new Map<string, number>();
     const lastError = new Map<string, string>();
+    /** Last known resolution of each configured path (a hung probe may not print one). */
+    const resolved = new Map<string, string>();
+    /** Probe children of an earlier exporter process still alive, found at the first scrape. */
+    let foreign: Map<string, StuckProbe> | undefined;
     const probePath = (path: string): string => (ctx.paths.rootfs === '/' ? path : join(ctx.paths.rootfs, path));
 
-    async function probe(path: string, signal: AbortSignal): Promise<{ ok: boolean; seconds: number; why?: string }> {
-      const started = performance.now();
-      const startedWall = Date.now();
-      try {
-        const res = await runCommand(process.execPath, ['-e', PROBE_SCRIPT, '--', probePath(path)], {
-          timeoutMs,
-          signal,
-          maxOutputBytes: 4096,
-          // No NODE_OPTIONS or other inherited settings in the probe child.
-          env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-          singleInstanceKey: `mounts:${path}`,
-        });
-        hungSince.delete(path);
-        const r = parseProbeResult(res.stdout);
-        return r.ok ? { ok: true, seconds: r.seconds } : { ok: false, seconds: r.seconds, why: r.code };
-      } catch (e) {
-        if (e instanceof SubprocessError && e.kind === 'busy') {
-          const since = hungSince.get(path) ?? startedWall;
-          const seconds = (Date.now() - since) / 1000;
-          return { ok: false, seconds, why: `previous probe still alive after ${seconds.toFixed(1)}s (uninterruptible sleep?); not starting another` };
+    /** The resolution when no probe child can run: the cached one, else a resolve-only child, else unknown. */
+    async function resolveOnly(path: string, signal: AbortSignal): Promise<Pick<PathState, 'real' | 'resolveError'>> {
+      const cached = resolved.get(path);
+      if (cached !== undefined) return { real: cached };
+      const r = await runProbeChild('resolve', path, childOptions(signal));
+      if ((r.kind === 'done' || r.kind === 'timeout') && r.resolution) {
+        if (r.resolution.real === null) return { real: undefined, resolveError: r.resolution.code };
+        resolved.set(path, r.resolution.real);
+        return { real: r.resolution.real };
+      }
+      return { real: undefined, resolveError: 'could not be resolved in time' };
+    }
+
+    async function check(path: string, signal: AbortSignal): Promise<PathState> {
+      const earlier = foreign?.get(path);
+      if (earlier !== undefined) {
+        if (await stillStuck(ctx.paths.procfs, earlier)) {
+          const seconds = Math.max(0, (Date.now() - earlier.startedMs) / 1000);
+          const why = `a probe started by an earlier exporter process (pid ${earlier.pid}) is still stuck after ${seconds.toFixed(0)}s; not starting another`;
+          return { ...(await resolveOnly(path, signal)), ok: false, seconds, why };
         }
+        foreign?.delete(path);
+      }
+      const startedWall = Date.now();
+      const r = await runProbeChild('probe', path, childOptions(signal));
+      if (r.kind === 'busy') {
+        const seconds = (Date.now() - (hungSince.get(path) ?? startedWall)) / 1000;
+        const why = `previous probe still alive after ${seconds.toFixed(1)}s (uninterruptible sleep?); not starting another`;
+        return { ...(await resolveOnly(path, signal)), ok: false, seconds, why };
+      }
+      if (r.kind === 'error') {
+        hungSince.set(path, startedWall);
+        return { ...(await resolveOnly(path, signal)), ok: false, seconds: (Date.now() - startedWall) / 1000, why: r.message };
+      }
+      if (r.resolution?.real === null) {
+        resolved.delete(path);
+        return { real: undefined, resolveError: r.resolution.code, ok: false, seconds: 0 };
+      }
+      if (r.resolution) resolved.set(path, r.resolution.real);
+      const where = r.resolution ? { real: r.resolution.real } : await resolveOnly(path, signal);
+      if (r.kind === 'timeout') {
         // The child may outlive this call (killed but stuck in the kernel): remember when it started.
         hungSince.set(path, startedWall);
-        if (e instanceof SubprocessError && e.kind === 'timeout') return { ok: false, seconds: timeoutMs / 1000, why: `no answer within ${timeoutMs} ms` };
-        return { ok: false, seconds: (performance.now() - started) / 1000, why: e instanceof Error ? e.message : String(e) };
+        return { ...where, ok: false, seconds: timeoutMs / 1000, why: `no answer within ${timeoutMs} ms` };
       }
+      hungSince.delete(path);
+      if (!r.result) return { ...where, ok: false, seconds: (Date.now() - startedWall) / 1000, why: 'the probe printed no result' };
+      return r.result.ok ? { ...where, ok: true, seconds: r.result.seconds } : { ...where, ok: false, seconds: r.result.seconds, why: r.result.code };
     }
+
+    const status = (path: string): string => {
+      const real = resolved.get(path);
+      const err = lastError.get(path) ?? 'ok';
+      return real !== undefined && real !== path ? `${err} (symlink to ${real})` : err;
+    };
 
     return {
       async collect(sink, run) {
-        const text = await readFile(join(ctx.paths.procfs, 'self', 'mountinfo'), { encoding: 'utf8', signal: run.signal });
+        const text = await readFile(mountinfo, { encoding: 'utf8', signal: run.signal });
         const entries = parseMountinfo(text);
-        if (entries.length === 0) throw new Error(`no mounts parsed from ${join(ctx.paths.procfs, 'self', 'mountinfo')}`);
+        if (entries.length === 0) throw new Error(`no mounts parsed from ${mountinfo}`);
+        // Before this process starts any probe: whatever probe child is alive now is an earlier process's.
+        foreign ??= await findStuckProbes(ctx.paths.procfs).catch(() => new Map<string, StuckProbe>());
         await Promise.all(
           paths.map(async (configured) => {
             const path = normalizeMountPath(configured);
-            const mount = findMount(entries, probePath(path));
-            const ok = mount !== undefined && fstypeMatches(mount.fstype, expected);
-            sink.set(present, { path }, ok ? 1 : 0);
+            const st = await check(path, run.signal);
+            const mount = st.real === undefined ? undefined : findMount(entries, probePath(st.real));
+            sink.set(present, { path }, mount !== undefined && fstypeMatches(mount.fstype, expected) ? 1 : 0);
+            if (st.real !== undefined) sink.set(info, { path, mount_point: st.real, fstype: mount?.fstype ?? '', mode: mount ? nfsMode(mount) : '' }, 1);
             if (!mount) {
-              lastError.set(path, 'not mounted');
+              if (st.real === undefined) lastError.set(path, `cannot resolve: ${st.resolveError ?? 'unknown'}`);
+              else lastError.set(path, st.real === path ? 'not mounted' : `not mounted: resolves to ${st.real}, which is not a mount point`);
               return;
             }
-            sink.set(info, { path, fstype: mount.fstype, mode: nfsMode(mount) }, 1);
-            const r = await probe(path, run.signal);
-            sink.set(responsive, { path }, r.ok ? 1 : 0);
-            sink.set(probeDuration, { path }, r.seconds);
-            if (r.ok) lastError.delete(path);
+            sink.set(responsive, { path }, st.ok ? 1 : 0);
+            sink.set(probeDuration, { path }, st.seconds);
+            if (st.ok) lastError.delete(path);
             else {
-              lastError.set(path, r.why ?? 'failed');
-              ctx.log.debug({ path, why: r.why }, 'mount probe failed');
+              lastError.set(path, st.why ?? 'failed');
+              ctx.log.debug({ path, why: st.why }, 'mount probe failed');
             }
           }),
         );
       },
       describe: () => {
         const d: Record<string, string> = { 'probe time-out': `${timeoutMs} ms` };
-        for (const p of paths) d[normalizeMountPath(p)] = lastError.get(normalizeMountPath(p)) ?? 'ok';
+        for (const p of paths) d[normalizeMountPath(p)] = status(normalizeMountPath(p));
         return d;
       },
     };

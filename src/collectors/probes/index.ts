@@ -1,38 +1,28 @@
 /**
  * HTTP probes: configured targets, the Immich ML preset (`GET /ping` → `pong` on :3003) and balancers
  * whose backend list (an IMML_BACKENDS-style `host[:port],…` string) expands into one target per backend
- * plus the balancer itself, so "one backend gone" and "all gone" are different alerts. Every probe runs
+ * plus the balancer itself, so "one backend gone" and "all gone" are different alerts. Each probe carries
+ * its role (balancer, backend, target): the balancer is the one URL its clients know, so the balancer down
+ * hurts them as much as every backend down, while one backend down only costs capacity. Every probe runs
  * concurrently under its own time-out (never beyond the collector's), through httpGet.
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { errorMessage } from '../../lib/async.js';
 import { duration, stringList } from '../../lib/config-values.js';
 import { httpGet, HttpError } from '../../lib/http.js';
-import { defineMetric } from '../../metrics.js';
 import { VERSION } from '../../version.js';
 import { defineCollector } from '../types.js';
+import { probeDuration, statusCode, success } from './metrics.js';
 import { checkResponse, hostPortOf, IMMICH_ML_PORT, parseBackendList, parseCompactTargets, type Expectation } from './parse-targets.js';
 
-const success = defineMetric({
-  name: 'silentwatch_probe_success',
-  type: 'gauge',
-  help: 'Whether the HTTP probe got the expected status and body within its time-out (1) or not (0).',
-  labels: ['group', 'target'],
-});
-const probeDuration = defineMetric({
-  name: 'silentwatch_probe_duration_seconds',
-  type: 'gauge',
-  help: 'How long the HTTP probe took until its answer, its failure or its time-out, in seconds.',
-  labels: ['group', 'target'],
-});
-const statusCode = defineMetric({
-  name: 'silentwatch_probe_http_status_code',
-  type: 'gauge',
-  help: 'HTTP status code of the probe answer; 0 when no answer came (refused, reset, timed out).',
-  labels: ['group', 'target'],
-});
-
 export const IMMICH_ML_GROUP = 'immich_ml';
+/**
+ * What a probe's target is to its users: `balancer` (the one URL clients use, in front of backends),
+ * `backend` (one of several that can stand in for each other) or `target` (a plain URL on its own).
+ */
+export const PROBE_ROLES = ['balancer', 'backend', 'target'] as const;
+export type ProbeRole = (typeof PROBE_ROLES)[number];
 const IMMICH_PING = { path: '/ping', body: 'pong' } as const;
 
 const httpUrl = z.string().refine((u) => hostPortOf(u) !== undefined, 'expected an http:// or https:// URL');
@@ -49,6 +39,7 @@ const targetSchema = z
     expect_status: statusList.optional(),
     expect_body: z.string().optional(),
     group: labelName.optional(),
+    role: z.enum(PROBE_ROLES).optional(),
   })
   .strict();
 const balancerSchema = z
@@ -84,6 +75,7 @@ export type BalancerOption = z.output<typeof balancerSchema>;
 export interface ProbeTarget {
   readonly group: string;
   readonly target: string;
+  readonly role: ProbeRole;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly expect: Expectation;
@@ -112,24 +104,25 @@ const joinPath = (base: string, path: string): string => {
 export function expandTargets(o: { targets: readonly TargetOption[]; immich_ml: readonly string[]; balancers: readonly BalancerOption[] }): ProbeTarget[] {
   const out: ProbeTarget[] = [];
   const seen = new Set<string>();
-  const add = (group: string, target: string, rawUrl: string, expect: Expectation): void => {
+  const add = (group: string, target: string, role: ProbeRole, rawUrl: string, expect: Expectation): void => {
     const k = `${group}\u0000${target}`;
     if (seen.has(k)) return;
     seen.add(k);
     const { url, headers } = splitCredentials(rawUrl);
-    out.push({ group, target, url, headers, expect });
+    out.push({ group, target, role, url, headers, expect });
   };
   for (const t of o.targets) {
     const name = t.name ?? (hostPortOf(t.url) as string);
-    add(t.group ?? name, name, t.url, { status: t.expect_status ?? [], ...(t.expect_body !== undefined ? { body: t.expect_body } : {}) });
+    add(t.group ?? name, name, t.role ?? 'target', t.url, { status: t.expect_status ?? [], ...(t.expect_body !== undefined ? { body: t.expect_body } : {}) });
   }
+  // Immich itself fails over between several machine-learning URLs: each is a backend of the group.
   for (const b of parseBackendList(o.immich_ml).backends) {
-    add(IMMICH_ML_GROUP, `${b.host}:${b.port}`, backendUrl(b.host, b.port, IMMICH_PING.path), { status: [], body: IMMICH_PING.body });
+    add(IMMICH_ML_GROUP, `${b.host}:${b.port}`, 'backend', backendUrl(b.host, b.port, IMMICH_PING.path), { status: [], body: IMMICH_PING.body });
   }
   for (const bal of o.balancers) {
     const expect: Expectation = { status: [], body: bal.expect_body };
-    add(bal.name, hostPortOf(bal.url) as string, joinPath(bal.url, bal.path), expect);
-    for (const b of parseBackendList(bal.backends, bal.default_port).backends) add(bal.name, `${b.host}:${b.port}`, backendUrl(b.host, b.port, bal.path), expect);
+    add(bal.name, hostPortOf(bal.url) as string, 'balancer', joinPath(bal.url, bal.path), expect);
+    for (const b of parseBackendList(bal.backends, bal.default_port).backends) add(bal.name, `${b.host}:${b.port}`, 'backend', backendUrl(b.host, b.port, bal.path), expect);
   }
   return out;
 }
@@ -142,7 +135,7 @@ export const probesCollector = defineCollector({
     targets: z
       .preprocess(yamlString, z.union([z.array(targetSchema), z.string().transform((s): Array<z.input<typeof targetSchema>> => parseCompactTargets(s)).pipe(z.array(targetSchema))]))
       .prefault([])
-      .describe('HTTP targets: a YAML list of {name, url, expect_status?, expect_body?, group?}, or name=url,… on a flag or env var. Success = expected status (default any 2xx) and body containing expect_body.'),
+      .describe('HTTP targets: a YAML list of {name, url, expect_status?, expect_body?, group?, role?}, or name=url,… on a flag or env var. Success = expected status (default any 2xx) and body containing expect_body. role is balancer, backend or target (default).'),
     immich_ml: stringList()
       .superRefine((list, ctx) => {
         const { invalid } = parseBackendList(list);
@@ -169,7 +162,7 @@ export const probesCollector = defineCollector({
       async collect(sink, run) {
         await Promise.all(
           targets.map(async (t) => {
-            const labels = { group: t.group, target: t.target };
+            const labels = { group: t.group, target: t.target, role: t.role };
             const started = performance.now();
             let ok = false;
             let code = 0;
@@ -180,7 +173,9 @@ export const probesCollector = defineCollector({
               why = checkResponse(res.status, res.body, t.expect);
               ok = why === undefined;
             } catch (e) {
-              why = e instanceof HttpError || e instanceof Error ? e.message : String(e);
+              // The status line may have arrived before the body stalled or broke off: report that code.
+              if (e instanceof HttpError && e.status !== undefined) code = e.status;
+              why = errorMessage(e);
             }
             const seconds = Math.min((performance.now() - started) / 1000, timeoutMs / 1000);
             sink.set(success, labels, ok ? 1 : 0);

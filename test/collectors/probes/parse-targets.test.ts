@@ -75,3 +75,20 @@ describe('checkResponse', () => {
     expect(checkResponse(200, '', { status: [204] })).toMatch(/expected 204/);
   });
 });
+
+describe('probe roles', () => {
+  it('a balancer is role balancer, its backends and the Immich ML preset role backend, plain targets role target unless set', () => {
+    const roles = expandTargets({
+      targets: [
+        { name: 'llama', url: 'http://llama:8080/health' },
+        { name: 'lb', url: 'http://lb/ping', group: 'ml', role: 'balancer' },
+      ],
+      immich_ml: ['ml1'],
+      balancers: [{ name: 'immich-ml', url: 'http://immich-ml-balancer', backends: 'a,b:3004', path: '/ping', expect_body: 'pong', default_port: 3003 }],
+    }).map((t) => `${t.group} ${t.target} ${t.role}`);
+    expect(roles).toEqual(['llama llama target', 'ml lb balancer', 'immich_ml ml1:3003 backend', 'immich-ml immich-ml-balancer:80 balancer', 'immich-ml a:3003 backend', 'immich-ml b:3004 backend']);
+  });
+  it('an unknown role is a configuration error', () => {
+    expect(() => probesCollector.options.parse({ targets: [{ url: 'http://x/', role: 'primary' }] })).toThrow();
+  });
+});

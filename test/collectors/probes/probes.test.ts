@@ -1,31 +1,34 @@
 /**
- * The probes collector in the real exporter against real HTTP servers made here (up, refused, slow past
- * the time-out, wrong body, 500) and a real nginx balancer in front of two stand-in Immich ML backends
- * (`GET /ping` → `pong`), one of them stopped mid-test, then both.
+ * The probes collector in the real exporter against real HTTP servers made here (up, refused, a hang before
+ * the headers, headers then a stalled body, a blackholed port, wrong body, 500) and a real nginx balancer in
+ * front of two stand-in Immich ML backends (`GET /ping` → `pong`): the balancer stopped while both backends
+ * answer, then one backend stopped, then both.
  */
-import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, hasCommand, removeDir, startDaemon, tempDir, waitFor, type Daemon } from '../../helpers/daemon.js';
+import { freePort, hasCommand } from '../../helpers/daemon.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
-import { immichMl, serve, type Backend } from '../../helpers/probes.js';
+import { blackholed, immichMl, nginxBalancer, serve, type Backend, type Blackhole, type NginxBalancer } from '../../helpers/probes.js';
 
 describe('HTTP targets', () => {
   let exporter: RunningExporter;
   const servers: Backend[] = [];
+  let hole: Blackhole;
   let refusedPort = 0;
   beforeAll(async () => {
-    const [up, wrong, err, slow] = await Promise.all([
+    const [up, wrong, err, slow, stalled] = await Promise.all([
       immichMl(),
       serve(() => ({ status: 200, body: 'pang' })),
       serve(() => ({ status: 500, body: 'unspecific error: upstream command exited prematurely' })),
       serve(() => ({ status: 200, body: 'pong', delayMs: 20_000 })),
+      serve(() => ({ status: 200, body: 'pong pong pong pong', stallBody: true })),
     ]);
-    servers.push(up, wrong, err, slow);
+    servers.push(up, wrong, err, slow, stalled);
+    hole = await blackholed();
     refusedPort = await freePort();
     exporter = await startExporter([
-      `--collector.probes.targets=up=http://127.0.0.1:${up.port}/ping,wrongbody=http://127.0.0.1:${wrong.port}/ping,error=http://127.0.0.1:${err.port}/,slow=http://127.0.0.1:${slow.port}/ping,refused=http://127.0.0.1:${refusedPort}/ping`,
+      `--collector.probes.targets=up=http://127.0.0.1:${up.port}/ping,wrongbody=http://127.0.0.1:${wrong.port}/ping,error=http://127.0.0.1:${err.port}/,slow=http://127.0.0.1:${slow.port}/ping,stalled=http://127.0.0.1:${stalled.port}/ping,blackholed=http://127.0.0.1:${hole.port}/ping,refused=http://127.0.0.1:${refusedPort}/ping`,
       `--collector.probes.immich-ml=127.0.0.1:${up.port},127.0.0.1:${wrong.port}`,
       '--collector.probes.probe-timeout=1s',
       '--collector.probes.timeout=4s',
@@ -34,6 +37,18 @@ describe('HTTP targets', () => {
   afterAll(async () => {
     await exporter?.stop();
     await Promise.all(servers.map((s) => s.stop()));
+    await hole?.stop();
+  });
+
+  it('the blackholed port really never completes a connection', async () => {
+    const s = connect(hole.port, '127.0.0.1');
+    s.on('error', () => undefined);
+    const connected = await new Promise<boolean>((r) => {
+      s.once('connect', () => r(true));
+      setTimeout(() => r(false), 1500);
+    });
+    s.destroy();
+    expect(connected).toBe(false);
   });
 
   it('reports each target by its configured name, with status codes', async () => {
@@ -48,13 +63,23 @@ describe('HTTP targets', () => {
     expect(s('up')).toEqual([1, 200]);
     expect(s('wrongbody')).toEqual([1, 200]); // no expect_body on a plain target: any 2xx is fine
     expect(s('error')).toEqual([0, 500]);
+    // A hang before the status line: no code arrived.
     expect(s('slow')).toEqual([0, 0]);
     expect(s('refused')).toEqual([0, 0]);
-    // The slow target costs its time-out and no more; the scrape does not wait for its 20 s answer.
-    const slowDuration = m.value('silentwatch_probe_duration_seconds', { target: 'slow' }) ?? 0;
-    expect(slowDuration).toBeGreaterThanOrEqual(0.9);
-    expect(slowDuration).toBeLessThanOrEqual(1.0);
+    // 200 and half the body arrived, then nothing: a failure, and the code that did arrive.
+    expect(s('stalled')).toEqual([0, 200]);
+    // Connection never completes: nothing arrived.
+    expect(s('blackholed')).toEqual([0, 0]);
+    // Each stuck target costs its time-out and no more; the scrape does not wait for a 20 s answer.
+    for (const target of ['slow', 'stalled', 'blackholed']) {
+      const d = m.value('silentwatch_probe_duration_seconds', { target }) ?? 0;
+      expect(d, target).toBeGreaterThanOrEqual(0.9);
+      expect(d, target).toBeLessThanOrEqual(1.0);
+    }
     expect(took).toBeLessThan(4);
+    expect(m.value('silentwatch_collector_duration_seconds', { collector: 'probes' })).toBeLessThan(1.5);
+    // Plain targets are their own role.
+    expect(m.value('silentwatch_probe_success', { group: 'up', target: 'up', role: 'target' })).toBe(1);
     expect(m.value('silentwatch_probe_duration_seconds', { target: 'up' })).toBeLessThan(1);
   });
 
@@ -85,58 +110,41 @@ describe('HTTP targets', () => {
 
 describe.skipIf(!hasCommand('nginx'))('nginx balancer in front of two Immich ML backends', () => {
   let exporter: RunningExporter;
-  let nginx: Daemon;
-  let dir: string;
+  let nginx: NginxBalancer;
   let a: Backend;
   let b: Backend;
-  let port = 0;
   beforeAll(async () => {
-    dir = tempDir('probes-nginx');
     [a, b] = await Promise.all([immichMl(), immichMl()]);
-    port = await freePort();
-    const conf = join(dir, 'nginx.conf');
-    writeFileSync(
-      conf,
-      `worker_processes 1;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream immich_ml { server 127.0.0.1:${a.port}; server 127.0.0.1:${b.port}; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://immich_ml; proxy_next_upstream error timeout http_502 http_503; proxy_connect_timeout 1s; }
-  }
-}
-`,
-    );
-    nginx = startDaemon('nginx', ['-p', dir, '-e', `${dir}/error.log`, '-c', conf, '-g', `daemon off; pid ${dir}/nginx.pid;`]);
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/ping`)).status === 200, 'nginx to answer', 15_000).catch((e: unknown) => {
-      throw new Error(`${(e as Error).message}\n${nginx.output()}`);
-    });
-    const balancers = `[{name: immich-ml, url: "http://127.0.0.1:${port}", backends: "127.0.0.1:${a.port},127.0.0.1:${b.port}"}]`;
+    nginx = await nginxBalancer([a.port, b.port]);
+    const balancers = `[{name: immich-ml, url: "${nginx.url}", backends: "127.0.0.1:${a.port},127.0.0.1:${b.port}"}]`;
     exporter = await startExporter(['--collector.probes.probe-timeout=1500ms', '--collector.probes.timeout=4s'], { SILENTWATCH_COLLECTOR_PROBES_BALANCERS: balancers });
   });
   afterAll(async () => {
     await exporter?.stop();
-    await nginx?.stop();
+    await nginx?.remove();
     await Promise.all([a?.stop(), b?.stop()]);
-    if (dir) removeDir(dir);
   });
 
   const probe = async (): Promise<Record<string, number | undefined>> => {
     const m = await exporter.metrics();
     expect(m.value('silentwatch_collector_success', { collector: 'probes' })).toBe(1);
     return {
-      balancer: m.value('silentwatch_probe_success', { group: 'immich-ml', target: `127.0.0.1:${port}` }),
-      a: m.value('silentwatch_probe_success', { group: 'immich-ml', target: `127.0.0.1:${a.port}` }),
-      b: m.value('silentwatch_probe_success', { group: 'immich-ml', target: `127.0.0.1:${b.port}` }),
+      balancer: m.value('silentwatch_probe_success', { group: 'immich-ml', target: `127.0.0.1:${nginx.port}`, role: 'balancer' }),
+      a: m.value('silentwatch_probe_success', { group: 'immich-ml', target: `127.0.0.1:${a.port}`, role: 'backend' }),
+      b: m.value('silentwatch_probe_success', { group: 'immich-ml', target: `127.0.0.1:${b.port}`, role: 'backend' }),
     };
   };
+  const code = async (target: string): Promise<number | undefined> => (await exporter.metrics()).value('silentwatch_probe_http_status_code', { group: 'immich-ml', target });
 
-  it('all up: the balancer and each backend answer pong', async () => {
+  it('all up: the balancer and each backend answer pong, each with its role', async () => {
+    expect(await probe()).toEqual({ balancer: 1, a: 1, b: 1 });
+  });
+
+  it('the balancer stopped while both backends answer: only the balancer fails, with no status code', async () => {
+    await nginx.stop();
+    expect(await probe()).toEqual({ balancer: 0, a: 1, b: 1 });
+    expect(await code(`127.0.0.1:${nginx.port}`)).toBe(0);
+    await nginx.start();
     expect(await probe()).toEqual({ balancer: 1, a: 1, b: 1 });
   });
 
@@ -150,7 +158,6 @@ http {
   it('all backends stopped: every probe of the group fails, the balancer answers 502', async () => {
     await b.stop();
     expect(await probe()).toEqual({ balancer: 0, a: 0, b: 0 });
-    const m = await exporter.metrics();
-    expect(m.value('silentwatch_probe_http_status_code', { group: 'immich-ml', target: `127.0.0.1:${port}` })).toBe(502);
+    expect(await code(`127.0.0.1:${nginx.port}`)).toBe(502);
   });
 });
