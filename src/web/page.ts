@@ -38,7 +38,7 @@ header{display:flex;flex-wrap:wrap;align-items:baseline;gap:.3rem 1rem}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:.8rem}
 .chart{background:var(--card);border-radius:6px;padding:.5rem .7rem}.chart svg{width:100%;height:3rem;display:block}
 .chart polyline{fill:none;stroke:var(--info);stroke-width:2;vector-effect:non-scaling-stroke}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid var(--line);padding:.4rem .5rem;vertical-align:top;text-align:left;overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid var(--line);padding:.4rem .5rem;vertical-align:top;text-align:left;overflow-wrap:break-word}td:nth-child(2){min-width:8rem}
 .ok{color:var(--ok)}.bad{color:var(--crit)}.off{color:var(--mute)}
 @media(max-width:40rem){body{padding:.6rem}table,tbody,tr,td{display:block;width:100%}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.3rem 0}td{border:0;padding:.15rem 0}}
 footer{margin-top:2rem;font-size:.9rem}
@@ -144,7 +144,7 @@ ${shown.length ? shown.map(findingHtml).join('\n') : '<p>Nothing wrong in the la
 ${more > 0 ? `<p>${more} more finding(s): see <a href="/api/v1/findings">/api/v1/findings</a>.</p>` : ''}
 ${historyHtml(snapshot, now)}
 <h2>Collectors</h2>
-<table><thead><tr><th>collector</th><th>last collection</th><th>why active / inactive</th><th>cost</th><th>details</th></tr></thead><tbody>
+<table><thead><tr><th>collector</th><th>health</th><th>why active / inactive</th><th>cost</th><th>details</th></tr></thead><tbody>
 ${snapshot.states.map((s) => collectorRow(s, now)).join('\n')}
 </tbody></table>
 ${skipped.length ? `<details><summary>Checks skipped (${skipped.length})</summary><ul>${skippedList}</ul></details>` : ''}
