@@ -24,10 +24,9 @@ export const CULPRITS: Readonly<Record<string, string>> = {
   LlamaSwapModelLoadFailing: HOST_VRAM,
   LlamaSwapHighErrorRate: HOST_VRAM,
   ContainerOOMKillInside:
-    '{{ with printf "silentwatch_container_memory_working_set_bytes{instance=%q, id=%q}" $labels.instance $labels.id | query }}' +
-    ' Working set now {{ . | first | value | humanize1024 }}B' +
-    '{{ with printf "silentwatch_container_memory_limit_bytes{instance=%q, id=%q}" $labels.instance $labels.id | query }} of a {{ . | first | value | humanize1024 }}B memory limit' +
-    '{{ else }}, and no memory limit{{ end }}.{{ end }}',
+    '{{ with printf "silentwatch_container_memory_working_set_bytes{instance=%q, id=%q}" $labels.instance $labels.id | query }}{{ $ws := . | first | value | humanize1024 }}' +
+    '{{ with printf "silentwatch_container_memory_limit_bytes{instance=%q, id=%q}" $labels.instance $labels.id | query }}' +
+    ' Memory limit {{ . | first | value | humanize1024 }}B, working set now {{ $ws }}B.{{ else }} No memory limit; working set now {{ $ws }}B.{{ end }}{{ end }}',
   QueueStalled:
     '{{ with printf "silentwatch_queue_workers{instance=%q, prefix=%q, queue=%q}" $labels.instance $labels.prefix $labels.queue | query }}' +
     ' Worker connections to this queue in Redis now: {{ . | first | value | humanize }}.{{ end }}',
