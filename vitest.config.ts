@@ -22,7 +22,7 @@ const STATIC = [
   'test/rules/rules.test.ts',
   'test/reliability/doc.test.ts',
   'test/rules/culprits.test.ts',
-  'test/web/{history,page}.test.ts',
+  'test/web/{history,page,status}.test.ts',
 ];
 
 export default defineConfig({
