@@ -15,7 +15,7 @@ import type { StatusSnapshot } from './status.js';
 /** Seconds between automatic reloads. */
 export const REFRESH_SECONDS = 30;
 /** More findings than this are counted, not listed (the API has them all): keeps the page small. */
-export const MAX_FINDINGS_SHOWN = 40;
+export const MAX_FINDINGS_SHOWN = 30;
 
 export interface PageOptions {
   readonly telemetryPath: string;
