@@ -9,10 +9,7 @@
  *   GET /metrics, and the child's RSS after 10,000 page views beside after 100 and after as many /healthz views.
  * Targets: < 5 ms server time, < 50 KB, no memory growth with page views.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createRunner } from '../src/app.js';
@@ -27,15 +24,12 @@ import { History, HISTORY_FAMILIES } from '../src/web/history.js';
 import { MAX_FINDINGS_SHOWN, renderStatusPage } from '../src/web/page.js';
 import { StatusSource } from '../src/web/status.js';
 import { createApp, listen } from '../src/server.js';
+import { rssOf, spawnExporter } from './lib/exporter-process.js';
 import { fmtMs, ratio, report, time, type Row } from './lib/stats.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const VIEWS = Number(process.env.BENCH_PAGE_VIEWS ?? 10_000);
 const KB = 1024;
 
-function rssOf(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-}
 
 /** A page as heavy as it gets: 60 findings (30 shown), 120 history points, 8 collectors with long errors. */
 function heavySnapshot(now: number): Parameters<typeof renderStatusPage>[0] {
@@ -144,16 +138,7 @@ async function memory(): Promise<Row[]> {
 }
 
 async function overHttp(): Promise<Row[]> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', CLI, '--web.listen-address=127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stderr.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"port":(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', () => reject(new Error(`exporter exited: ${buf}`)));
-  });
+  const { child, port } = await spawnExporter();
   const base = `http://127.0.0.1:${port}`;
   const get = async (path: string): Promise<string> => (await fetch(base + path)).text();
   try {

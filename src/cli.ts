@@ -33,11 +33,11 @@ async function doctor(argv: readonly string[]): Promise<number> {
   }
   // Collector failures are findings or skipped checks here, not log noise on the terminal.
   const log = createLogger(json ? 'error' : 'warn');
-  const { runDoctor, formatText } = await import('./doctor/index.js');
+  const { runDoctor, formatText, reportJson } = await import('./doctor/index.js');
   const { exitCodeFor } = await import('./doctor/findings.js');
   const report = await runDoctor(config, log);
   const code = exitCodeFor(report);
-  process.stdout.write(json ? `${JSON.stringify({ exit_code: code, ...report }, null, 2)}\n` : formatText(report));
+  process.stdout.write(json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : formatText(report));
   return code;
 }
 

@@ -10,11 +10,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveAlertmanager, startAlertmanager, type RunningAlertmanager, type WebhookAlert } from '../helpers/alertmanager.js';
-import { hasCommand, waitFor } from '../helpers/daemon.js';
+import { hasCommand } from '../helpers/daemon.js';
 import { REPO_ROOT } from '../helpers/exporter.js';
 import { dockerUnavailableReason, FAILING_MODEL, STALLED_QUEUE, startLab, SEED002, type Lab } from '../helpers/lab.js';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
-import { prometheusRuleGroups, renderTestRules, type TestRules } from '../helpers/rules.js';
+import { renderTestRules, waitForRulesEvaluated, type TestRules } from '../helpers/rules.js';
 
 const missing = [!hasCommand('prometheus') && 'prometheus', !haveAlertmanager() && 'prometheus-alertmanager', dockerUnavailableReason()].filter(Boolean);
 
@@ -29,10 +29,7 @@ describe.skipIf(missing.length > 0)(`culprits in delivered notifications (skippe
     rules = renderTestRules({ forOverride: '2s', thresholds: { queue_stalled_oldest_age_seconds: 5 } });
     [lab, am] = await Promise.all([startLab(), startAlertmanager()]);
     prom = await startPrometheus({ targets: lab.targets, scrapeInterval: '1s', ruleFiles: rules.files, alertmanager: am.hostPort });
-    await waitFor(async () => {
-      const g = await prometheusRuleGroups(prom.url);
-      return g.length > 0 && g.every((x) => x.rules.every((r) => r.health === 'ok'));
-    }, 'rules loaded and evaluated', 30_000, 250);
+    await waitForRulesEvaluated(prom.url);
     // increase() ignores a series' first sample: let Prometheus see the counters before the incidents.
     await prom.waitForSeries('count_over_time(silentwatch_container_oom_kills_total{container="immich_machine_learning"}[1m]) >= 2', 30_000);
     await Promise.all([lab.oomKill(), lab.driveLlamaSwap({ failing: 10, healthy: 0, spreadMs: 2000 })]);

@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,17 +19,12 @@ const PASSWORD = 'page-auth-correct-horse';
 let cert: Buffer;
 let exporter: RunningExporter;
 
-function get(path: string, auth?: string): Promise<{ status: number; body: string; type: string }> {
-  return new Promise((resolve, reject) => {
-    const headers = auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {};
-    const req = request({ host: '127.0.0.1', port: exporter.port, path, ca: cert, servername: 'localhost', headers }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+async function get(path: string, auth?: string): Promise<{ status: number; body: string; type: string }> {
+  const headers = auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {};
+  const res = await new Promise<IncomingMessage>((resolve, reject) => request({ host: '127.0.0.1', port: exporter.port, path, ca: cert, servername: 'localhost', headers }, resolve).on('error', reject).end());
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), type: String(res.headers['content-type'] ?? '') };
 }
 
 beforeAll(async () => {

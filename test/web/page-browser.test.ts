@@ -8,6 +8,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/doctor/findings.js';
+import type { reportJson } from '../../src/doctor/index.js';
 import { freePort, removeDir, tempDir, waitFor } from '../helpers/daemon.js';
 import { dockerUnavailableReason, startDockerd, type RunningDockerd } from '../helpers/dockerd.js';
 import { runCli, startExporter, type RunningExporter } from '../helpers/exporter.js';
@@ -15,20 +17,7 @@ import { bullmqQueues, connectionOf, IMMICH_PREFIX, type Closer } from '../helpe
 import { startRedis, type RunningRedis } from '../helpers/redis.js';
 import { ARTEFACTS, chromiumUnavailableReason, dumpDom, screenshot } from './chromium.js';
 
-interface Finding {
-  check: string;
-  severity: string;
-  title: string;
-  evidence: string[];
-  fix: string;
-  runbook?: string;
-}
-interface Report {
-  exit_code: number;
-  findings: Finding[];
-  skipped: Array<{ check: string; reason: string }>;
-  passed: string[];
-}
+type Report = ReturnType<typeof reportJson>;
 
 const ML = 'immich_machine_learning';
 const QUEUE = `${IMMICH_PREFIX}:smartSearch`;
