@@ -21,6 +21,8 @@ const STATIC = [
   'test/grafana/dashboards.test.ts',
   'test/rules/rules.test.ts',
   'test/reliability/doc.test.ts',
+  'test/rules/culprits.test.ts',
+  'test/web/{history,page,status}.test.ts',
 ];
 
 export default defineConfig({

@@ -4,18 +4,13 @@
  * Anchor: a bare node:http server answering a static body of the same size, measured in the same run
  * (the floor of one HTTP round trip carrying that exposition).
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { rssOf, spawnExporter } from './lib/exporter-process.js';
 import { fmtMs, ratio, report, time, type Row } from './lib/stats.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 10_000);
 
-function rssOf(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-}
 function cpuSecondsOf(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ 100)
@@ -23,16 +18,7 @@ function cpuSecondsOf(pid: number): number {
 const fdsOf = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
 async function main(): Promise<void> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', CLI, '--web.listen-address=127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stderr.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"port":(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', () => reject(new Error(`exporter exited: ${buf}`)));
-  });
+  const { child, port } = await spawnExporter();
   const url = `http://127.0.0.1:${port}/metrics`;
   const scrape = async (): Promise<string> => (await fetch(url)).text();
   try {

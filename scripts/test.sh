@@ -18,6 +18,7 @@ declare -A NEEDS=(
   [prometheus-alertmanager]=prometheus-alertmanager
   [nginx]=nginx
   [prometheus-redis-exporter]=prometheus-redis-exporter
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!NEEDS[@]}"; do

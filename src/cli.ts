@@ -5,9 +5,10 @@
  * listen address cannot be bound.
  */
 import type { AddressInfo } from 'node:net';
-import { createRunner } from './app.js';
+import { createRunner, createSharedServices } from './app.js';
 import { ALL_COLLECTORS } from './collectors/index.js';
 import { ConfigError, EarlyExit, loadConfig, type Config } from './config.js';
+import { gatherHostFacts } from './doctor/index.js';
 import { createLogger } from './logger.js';
 import { createApp, listen } from './server.js';
 import { VERSION } from './version.js';
@@ -32,11 +33,11 @@ async function doctor(argv: readonly string[]): Promise<number> {
   }
   // Collector failures are findings or skipped checks here, not log noise on the terminal.
   const log = createLogger(json ? 'error' : 'warn');
-  const { runDoctor, formatText } = await import('./doctor/index.js');
+  const { runDoctor, formatText, reportJson } = await import('./doctor/index.js');
   const { exitCodeFor } = await import('./doctor/findings.js');
   const report = await runDoctor(config, log);
   const code = exitCodeFor(report);
-  process.stdout.write(json ? `${JSON.stringify({ exit_code: code, ...report }, null, 2)}\n` : formatText(report));
+  process.stdout.write(json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : formatText(report));
   return code;
 }
 
@@ -71,9 +72,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const log = createLogger(config.log.level);
-  const runner = createRunner(config, log);
+  const shared = createSharedServices(config);
+  const runner = createRunner(config, log, ALL_COLLECTORS, shared);
   await runner.start();
-  const app = createApp({ runner, log, telemetryPath: config.web.telemetry_path, web });
+  // The status page inspects containers only where the containers collector found Docker.
+  const dockerFound = (): boolean => runner.states().some((s) => s.name === 'containers' && s.status === 'active');
+  const hostFacts = (): ReturnType<typeof gatherHostFacts> => gatherHostFacts(config.path, shared, { docker: dockerFound() });
+  const app = createApp({ runner, log, telemetryPath: config.web.telemetry_path, web, hostFacts });
   const { host, port } = config.web.listen_address;
   let server;
   try {

@@ -1,6 +1,7 @@
 /**
- * HTTP: /metrics (Prometheus text, or OpenMetrics when asked for), / (landing page with every collector's
- * last status), /healthz. Nothing here can be taken down by a collector: the runner already turned every
+ * HTTP: /metrics (Prometheus text, or OpenMetrics when asked for), / (the status page: findings on the
+ * latest collection, recent history, every collector's health), /api/v1/findings (the same findings as
+ * `silentwatch doctor --json`), /healthz (open even with basic auth). Nothing here can be taken down by a collector: the runner already turned every
  * collector failure into data, and a failure of the exposition itself answers 500 with a log line.
  */
 import express, { type Request, type Response } from 'express';
@@ -9,7 +10,12 @@ import { createServer as createTlsServer } from 'node:https';
 import { CONTENT_TYPES, Exposition, negotiateFormat } from './exposition.js';
 import type { Logger } from './logger.js';
 import type { CollectorRunner, CollectorState } from './runner.js';
-import { VERSION } from './version.js';
+import type { HostFacts } from './doctor/index.js';
+import { reportJson } from './doctor/index.js';
+import { History } from './web/history.js';
+import { renderStatusPage } from './web/page.js';
+import { StatusSource, type StatusOptions, type StatusSnapshot } from './web/status.js';
+import { errorMessage } from './lib/async.js';
 import { basicAuth, type WebConfig } from './web-config.js';
 
 export interface ServerOptions {
@@ -19,41 +25,22 @@ export interface ServerOptions {
   readonly exposition?: Exposition;
   /** TLS, basic auth and extra headers from --web.config-file. */
   readonly web?: WebConfig;
+  /** Docker inspect, mount table and PID namespace for the status page's checks (see src/web/status.ts). */
+  readonly hostFacts?: () => Promise<HostFacts>;
+  /** Status page tuning (tests, bench). */
+  readonly status?: Omit<StatusOptions, 'hostFacts'>;
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
+export { escapeHtml } from './web/html.js';
 
-function statusCell(s: CollectorState): string {
-  if (s.status !== 'active') return `<td class="off">${escapeHtml(s.status)}</td>`;
-  if (!s.last) return '<td>not scraped yet</td>';
-  return s.last.success ? '<td class="ok">ok</td>' : `<td class="bad">failed: ${escapeHtml(s.last.error ?? '')}</td>`;
-}
-
+/** The status page for collector states alone, before any findings (kept for callers that only have states). */
 export function landingPage(states: readonly CollectorState[], telemetryPath: string): string {
-  const rows = states
-    .map((s) => {
-      const details = Object.entries(s.details ?? {})
-        .map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`)
-        .join('<br>');
-      const last = s.last ? `${(s.last.durationSeconds * 1000).toFixed(1)} ms, ${s.last.samples} samples` : '';
-      return `<tr><td><b>${escapeHtml(s.name)}</b><br><small>${escapeHtml(s.description)}</small></td>${statusCell(s)}<td>${escapeHtml(s.reason)}</td><td>${last}</td><td>${details}</td></tr>`;
-    })
-    .join('\n');
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>silentwatch</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}.ok{color:#070}.bad{color:#a00}.off{color:#777}</style></head>
-<body><h1>silentwatch ${escapeHtml(VERSION)}</h1>
-<p>Prometheus exporter for the silent failures of self-hosted ML stacks. Metrics: <a href="${escapeHtml(telemetryPath)}">${escapeHtml(telemetryPath)}</a> · health: <a href="/healthz">/healthz</a></p>
-<table><tr><th>collector</th><th>last scrape</th><th>why active / inactive</th><th>cost</th><th>details</th></tr>
-${rows}
-</table></body></html>
-`;
+  return renderStatusPage({ report: { findings: [], skipped: [], passed: [] }, states, collectedAt: undefined, history: new History() }, { telemetryPath });
 }
 
 export function createApp(opts: ServerOptions): express.Express {
   const exposition = opts.exposition ?? new Exposition();
+  const status = new StatusSource(opts.runner, opts.log, { ...opts.status, hostFacts: opts.hostFacts });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -73,7 +60,7 @@ export function createApp(opts: ServerOptions): express.Express {
   app.get(opts.telemetryPath, async (req: Request, res: Response) => {
     const format = negotiateFormat(req.get('accept'));
     try {
-      const result = await opts.runner.collect();
+      const result = await status.collect();
       const body = await exposition.render(result, format);
       res.status(200).type(CONTENT_TYPES[format]).send(body);
     } catch (e) {
@@ -81,9 +68,26 @@ export function createApp(opts: ServerOptions): express.Express {
       res.status(500).type('text/plain').send('internal error while rendering metrics\n');
     }
   });
-  app.get('/', (_req, res) => {
-    res.status(200).type('text/html').send(landingPage(opts.runner.states(), opts.telemetryPath));
-  });
+  // The page and the API share one snapshot logic; a bug in a check answers 500 with a log line, never a crash.
+  const withSnapshot = (send: (snapshot: StatusSnapshot, res: Response) => void) => async (_req: Request, res: Response) => {
+    try {
+      send(await status.snapshot(), res.set('Cache-Control', 'no-store'));
+    } catch (e) {
+      opts.log.error({ err: errorMessage(e) }, 'status page failed');
+      res.status(500).type('text/plain').send('internal error while evaluating findings\n');
+    }
+  };
+  app.get(
+    '/',
+    withSnapshot((snapshot, res) => res.status(200).type('text/html').send(renderStatusPage(snapshot, { telemetryPath: opts.telemetryPath }))),
+  );
+  app.get(
+    '/api/v1/findings',
+    withSnapshot((snapshot, res) => {
+      if (snapshot.collectedAt !== undefined) res.set('Last-Modified', new Date(snapshot.collectedAt).toUTCString());
+      res.status(200).json(reportJson(snapshot.report));
+    }),
+  );
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('not found\n');
   });

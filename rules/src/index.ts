@@ -5,6 +5,7 @@
  */
 import { DURATION, type Thresholds } from '../../src/thresholds/index.js';
 import { containersGroup } from './containers.js';
+import { CULPRITS } from './culprits.js';
 import type { AlertDef, GroupDef, Severity } from './define.js';
 import { gpuGroup } from './gpu.js';
 import { llamaswapGroup } from './llamaswap.js';
@@ -60,7 +61,7 @@ export function renderGroups(t: Thresholds, opts: RenderOptions = {}): Map<strin
         labels: { severity: a.severity },
         annotations: {
           summary: a.summary,
-          description: a.description.replaceAll('%WINDOW%', window),
+          description: a.description.replaceAll('%WINDOW%', window) + (CULPRITS[a.alert] ?? ''),
           runbook_url: `${t.runbook_base_url}/${a.alert}.md`,
         },
       };

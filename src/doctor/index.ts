@@ -7,12 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { ALL_COLLECTORS } from '../collectors/index.js';
-import type { AnyCollector } from '../collectors/types.js';
+import type { AnyCollector, HostPaths, SharedServices } from '../collectors/types.js';
 import { createRunner, createSharedServices } from '../app.js';
 import type { Config } from '../config.js';
 import { hostPidBlindness } from '../lib/identity/host-pid.js';
 import type { Logger } from '../logger.js';
-import { diagnose, type DoctorReport, type InspectedContainer, type MountEntry } from './findings.js';
+import type { Sample } from '../metrics.js';
+import type { CollectorState } from '../runner.js';
+import { diagnose, exitCodeFor, type DoctorReport, type InspectedContainer, type MountEntry } from './findings.js';
 import { parseMountinfo } from '../collectors/mounts/parse-mountinfo.js';
 
 async function inspectContainers(docker: Docker): Promise<InspectedContainer[]> {
@@ -45,20 +47,48 @@ async function hostMounts(procfs: string): Promise<MountEntry[] | undefined> {
   return undefined;
 }
 
+/** Read-only facts beside the collection that the checks need: Docker inspect, the mount table, the PID namespace. */
+export interface HostFacts {
+  readonly containers: readonly InspectedContainer[] | undefined;
+  readonly mounts: readonly MountEntry[] | undefined;
+  readonly hostPidNamespace: boolean | undefined;
+}
+
+/**
+ * One look at the host facts (a Docker inspect per running container, two small /proc reads). `docker: false`
+ * skips Docker (the exporter passes it when its containers collector found no Docker, so that a host without
+ * Docker never loads the Docker client for the status page).
+ */
+export async function gatherHostFacts(paths: HostPaths, shared: SharedServices, opts: { docker?: boolean } = {}): Promise<HostFacts> {
+  const [containers, mounts, blind] = await Promise.all([
+    opts.docker === false ? undefined : inspectContainers(shared.docker()).catch(() => undefined),
+    hostMounts(paths.procfs),
+    hostPidBlindness(paths),
+  ]);
+  return { containers, mounts, hostPidNamespace: blind === undefined };
+}
+
+/** The findings for one collection the exporter already made: pure, no probe of its own. */
+export function diagnoseCollection(samples: readonly Sample[], states: readonly CollectorState[], facts: HostFacts): DoctorReport {
+  return diagnose({
+    samples,
+    ...facts,
+    collectors: states.map((s) => ({ name: s.name, status: s.status, reason: s.reason, ...(s.last?.error ? { error: s.last.error } : {}) })),
+  });
+}
+
+/** What `doctor --json` prints and `GET /api/v1/findings` answers. */
+export function reportJson(report: DoctorReport): { exit_code: 0 | 1 | 2 } & DoctorReport {
+  return { exit_code: exitCodeFor(report), ...report };
+}
+
 export async function runDoctor(config: Config, log: Logger, collectors: readonly AnyCollector[] = ALL_COLLECTORS): Promise<DoctorReport> {
   const shared = createSharedServices(config);
   const runner = createRunner(config, log, collectors, shared);
   try {
     await runner.start();
     const result = await runner.collect();
-    const containers = await inspectContainers(shared.docker()).catch(() => undefined);
-    return diagnose({
-      samples: result.samples,
-      containers,
-      mounts: await hostMounts(config.path.procfs),
-      hostPidNamespace: (await hostPidBlindness(config.path)) === undefined,
-      collectors: runner.states().map((s) => ({ name: s.name, status: s.status, reason: s.reason, ...(s.last?.error ? { error: s.last.error } : {}) })),
-    });
+    return diagnoseCollection(result.samples, runner.states(), await gatherHostFacts(config.path, shared));
   } finally {
     await runner.close();
   }

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveThresholds, type Thresholds } from '../../rules/src/index.js';
 import { renderRuleFiles } from '../../rules/src/render.js';
-import { removeDir, tempDir } from './daemon.js';
+import { removeDir, tempDir, waitFor } from './daemon.js';
 
 export interface TestRules {
   readonly dir: string;
@@ -54,4 +54,12 @@ export async function prometheusRuleGroups(prometheusUrl: string): Promise<Array
   const res = await fetch(`${prometheusUrl}/api/v1/rules`);
   const body = (await res.json()) as { data: { groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string }> }> } };
   return body.data.groups;
+}
+
+/** Waits until Prometheus has loaded every rule group and evaluated each rule without error. */
+export async function waitForRulesEvaluated(prometheusUrl: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(async () => {
+    const g = await prometheusRuleGroups(prometheusUrl);
+    return g.length > 0 && g.every((x) => x.rules.every((r) => r.health === 'ok'));
+  }, 'rules loaded and evaluated', timeoutMs, 250);
 }

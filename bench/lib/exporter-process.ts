@@ -1,0 +1,25 @@
+/** The real exporter (dist/cli.js) as a child process for benchmarks, and what /proc says about it. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+/** Starts the exporter on a free port with the production start flags; resolves once it listens. */
+export async function spawnExporter(args: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', CLI, '--web.listen-address=127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /"port":(\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', () => reject(new Error(`exporter exited: ${buf}`)));
+  });
+  return { child, port };
+}
+
+export function rssOf(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+}
