@@ -106,8 +106,8 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
     const [dockerd, redis, current, legacy] = await Promise.all([
       startDockerd(),
       startRedis(),
-      LlamaSwapStandIn.start({ era: 'v250', models: [FAILING_MODEL, HEALTHY_MODEL], failing: [FAILING_MODEL] }),
-      LlamaSwapStandIn.start({ era: 'v215', models: [FAILING_MODEL], failing: [FAILING_MODEL] }),
+      LlamaSwapStandIn.start({ mode: 'v250', models: [FAILING_MODEL, HEALTHY_MODEL], failing: [FAILING_MODEL] }),
+      LlamaSwapStandIn.start({ mode: 'v217', models: [FAILING_MODEL], failing: [FAILING_MODEL] }),
     ]);
     cleanups.push(() => dockerd.stop(), () => redis.stop(), () => current.close(), () => legacy.close());
 

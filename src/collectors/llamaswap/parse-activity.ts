@@ -1,6 +1,6 @@
 /**
  * Pure parsers for llama-swap's per-request activity rows: the paged `/api/metrics/activity` answer (v236+)
- * and the plain array of `/api/metrics` (v209–v235). Both carry the same row shape
+ * and the plain array of `/api/metrics` (v209–v235, a ring buffer whose ids start at 0). Both carry the same row shape
  * `{id, timestamp, model, req_path, resp_status_code, duration_ms, error_msg?, tokens}`. A malformed row is
  * skipped and counted, never turned into NaN or a wrong number.
  */
@@ -45,11 +45,11 @@ function parseJson(text: string, what: string): unknown {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** One row, or undefined when it lacks what counting needs (a positive integer id and a model name). */
+/** One row, or undefined when it lacks what counting needs (an integer id >= 0 — the ring buffer of v140–v235 numbers rows from 0 — and a model name). */
 export function parseRow(raw: unknown): ActivityRow | undefined {
   if (!isObject(raw)) return undefined;
   const { id, model } = raw;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return undefined;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return undefined;
   if (typeof model !== 'string' || model === '') return undefined;
   const code = raw.resp_status_code;
   let status: number | undefined;

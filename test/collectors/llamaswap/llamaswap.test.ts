@@ -70,7 +70,7 @@ const ready = (server: string, source: string) => (m: ParsedExposition): boolean
 
 describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   it('counts a model whose load fails: 500 per request, load failures, model stopped; earlier rows are not counted', async () => {
-    const s = await standIn({ era: 'v250', models: ['qwen3-8b', 'qwen3vl-4b', 'bge-m3'], failing: ['qwen3-8b'] });
+    const s = await standIn({ mode: 'v250', models: ['qwen3-8b', 'qwen3vl-4b', 'bge-m3'], failing: ['qwen3-8b'] });
     await chat(s.url, 'qwen3vl-4b', 5); // before the exporter watches: not counted
     const e = await exporter([`--collector.llamaswap.servers=triage=${s.url}`, '--collector.llamaswap.poll-interval=200ms']);
     await scrapeUntil(e, ready('triage', 'activity'), 'llama-swap detected');
@@ -100,7 +100,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   });
 
   it('a restart that resets ids is re-baselined without double counting, even when new ids pass the old watermark', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     // Polls only at scrapes, so the ids can overtake the watermark between two reads.
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
@@ -123,7 +123,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   });
 
   it('more than 1000 requests between two polls: the evicted ones are counted as missed', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
     await chat(s.url, 'm', 3);
@@ -136,7 +136,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   }, 120_000);
 
   it('a burst of 10k requests is counted exactly by the background poller', async () => {
-    const s = await standIn({ era: 'v250', models: ['good', 'bad'], failing: ['bad'] });
+    const s = await standIn({ mode: 'v250', models: ['good', 'bad'], failing: ['bad'] });
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=100ms']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
     const [good, bad] = await Promise.all([chat(s.url, 'good', 9000, 6), chat(s.url, 'bad', 1000, 2)]);
@@ -150,7 +150,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   }, 240_000); // 10k real HTTP requests on 2 shared cores
 
   it('malformed rows are skipped and reported once (success 0), the valid rows still count exactly', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
     await chat(s.url, 'm', 2);
@@ -168,7 +168,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   });
 
   it('a 10 MB garbage body is cut off, not buffered: success 0, the exporter keeps answering', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
     s.garbageActivityBytes = 10 * 1024 * 1024;
@@ -185,8 +185,8 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
 
   it('API key from the environment is sent and never shown; without it the failure says so; a server going away is up 0', async () => {
     const key = 'sk-very-secret-7f3a';
-    const s = await standIn({ era: 'v250', models: ['m'], apiKey: key });
-    const s2 = await standIn({ era: 'v250', models: ['m'], apiKey: key });
+    const s = await standIn({ mode: 'v250', models: ['m'], apiKey: key });
+    const s2 = await standIn({ mode: 'v250', models: ['m'], apiKey: key });
     const e = await exporter([`--collector.llamaswap.servers=keyed=${s.url},nokey=${s2.url}`, '--collector.llamaswap.poll-interval=1h', '--log.level=debug'], {});
     await waitFor(async () => (await e.metrics()).value('silentwatch_llamaswap_up', { server: 'nokey' }) === 1, 'nokey up');
     const m0 = await e.metrics();
@@ -218,8 +218,8 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
 
 describe('llamaswap configuration from a YAML file', () => {
   it('a list of servers, each with its own API key', async () => {
-    const a = await standIn({ era: 'v250', models: ['m'], apiKey: 'key-a' });
-    const b = await standIn({ era: 'v230', models: ['m'], apiKey: 'key-b' });
+    const a = await standIn({ mode: 'v250', models: ['m'], apiKey: 'key-a' });
+    const b = await standIn({ mode: 'v235', models: ['m'], apiKey: 'key-b' });
     const dir = tempDir('llamaswap');
     try {
       const file = join(dir, 'silentwatch.yml');
@@ -242,9 +242,9 @@ describe('llamaswap configuration from a YAML file', () => {
   });
 });
 
-describe('llamaswap collector, v209–v235 (/api/metrics)', () => {
-  it('v230: 500 with error_msg counts as a load failure; a restart re-baselines', async () => {
-    const s = await standIn({ era: 'v230', models: ['qwen3-8b', 'small'], failing: ['qwen3-8b'] });
+describe('llamaswap collector, v209–v235 (/api/metrics, ring buffer from id 0)', () => {
+  it('v235: 500 with error_msg counts as a load failure; a restart re-baselines', async () => {
+    const s = await standIn({ mode: 'v235', models: ['qwen3-8b', 'small'], failing: ['qwen3-8b'] });
     const e = await exporter([`--collector.llamaswap.servers=old=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('old', 'metrics'), 'llama-swap detected');
     await chat(s.url, 'qwen3-8b', 9);
@@ -252,7 +252,7 @@ describe('llamaswap collector, v209–v235 (/api/metrics)', () => {
     let m = await e.metrics();
     expect(m.value('silentwatch_llamaswap_requests_total', { server: 'old', model: 'qwen3-8b', code: '500' })).toBe(9);
     expect(m.value('silentwatch_llamaswap_model_load_failures_total', { server: 'old', model: 'qwen3-8b' })).toBe(9);
-    expect(m.value('silentwatch_llamaswap_info', { server: 'old', version: 'v230', source: 'metrics' })).toBe(1);
+    expect(m.value('silentwatch_llamaswap_info', { server: 'old', version: 'v235', source: 'metrics' })).toBe(1);
     s.restart();
     await chat(s.url, 'small', 20);
     m = await e.metrics();
@@ -260,8 +260,8 @@ describe('llamaswap collector, v209–v235 (/api/metrics)', () => {
     expect(m.value('silentwatch_llamaswap_restarts_detected_total', { server: 'old' })).toBe(1);
   });
 
-  it('v215: every request 502 (no error_msg yet): counted per code, not as load failures', async () => {
-    const s = await standIn({ era: 'v215', models: ['qwen3-8b'], failing: ['qwen3-8b'] });
+  it('v217: every request 502 (no error_msg yet): counted per code, not as load failures', async () => {
+    const s = await standIn({ mode: 'v217', models: ['qwen3-8b'], failing: ['qwen3-8b'] });
     const e = await exporter([`--collector.llamaswap.servers=old=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('old', 'metrics'), 'llama-swap detected');
     expect((await chat(s.url, 'qwen3-8b', 11)).get(502)).toBe(11);
@@ -274,7 +274,7 @@ describe('llamaswap collector, v209–v235 (/api/metrics)', () => {
 
 describe('llamaswap collector, before v209 (request log stream)', () => {
   it('counts 502s from the log as model "unknown", survives a stream cut mid-line and reconnects', async () => {
-    const s = await standIn({ era: 'v150', models: ['qwen3-8b', 'small'], failing: ['qwen3-8b'] });
+    const s = await standIn({ mode: 'v150', models: ['qwen3-8b', 'small'], failing: ['qwen3-8b'] });
     const e = await exporter([`--collector.llamaswap.servers=ancient=${s.url}`, '--collector.llamaswap.poll-interval=200ms']);
     await scrapeUntil(e, ready('ancient', 'log'), 'llama-swap detected');
     await waitFor(() => s.logStreamClients === 1, 'log stream connected');
@@ -326,8 +326,8 @@ describe('llamaswap against a server that accepts connections and never answers'
 
 describe('llamaswap background poller and log stream over many scrapes', () => {
   it('100 scrapes of three servers (activity, log stream, down): no fd, child or timer leak; counts stay exact', async () => {
-    const cur = await standIn({ era: 'v250', models: ['m'] });
-    const old = await standIn({ era: 'v150', models: ['m'] });
+    const cur = await standIn({ mode: 'v250', models: ['m'] });
+    const old = await standIn({ mode: 'v150', models: ['m'] });
     const e = await exporter([`--collector.llamaswap.servers=cur=${cur.url},old=${old.url},gone=http://127.0.0.1:9`, '--collector.llamaswap.poll-interval=100ms']);
     await scrapeUntil(e, (m) => ready('cur', 'activity')(m) && ready('old', 'log')(m), 'servers detected');
     await waitFor(() => old.logStreamClients === 1, 'log stream connected');
@@ -350,7 +350,7 @@ describe('llamaswap background poller and log stream over many scrapes', () => {
 
 describe('llamaswap auto-detection', () => {
   it('is on when a llama-swap answers at default_url, off (and quiet) when nothing does', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     const on = await exporter([], { SILENTWATCH_COLLECTOR_LLAMASWAP_DEFAULT_URL: s.url });
     const m = await scrapeUntil(on, ready('local', 'activity'), 'auto-detected llama-swap');
     expect(m.value('silentwatch_collector_enabled', { collector: 'llamaswap' })).toBe(1);
