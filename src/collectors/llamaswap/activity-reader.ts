@@ -11,7 +11,7 @@
 import type { HttpResponse } from '../../lib/http.js';
 import type { Logger } from '../../logger.js';
 import { EMPTY_WATERMARK, reconcile, type Tally, type Watermark } from './accounting.js';
-import { parseActivityPage, parseLegacyMetrics, type ActivityRow } from './parse-activity.js';
+import { parseActivityPage, parseLegacyMetrics, type ActivityRow, type ParsedRows } from './parse-activity.js';
 
 export type Get = (path: string) => Promise<HttpResponse>;
 export type ActivitySource = 'activity' | 'metrics';
@@ -66,8 +66,20 @@ export class ActivityReader {
     const res = await this.get(`/api/metrics/activity?${query}`);
     if (res.status !== 200) throw new Error(`GET /api/metrics/activity answered ${res.status}`);
     const page = parseActivityPage(res.body);
-    this.tally.malformed += page.malformed;
+    this.countMalformed(page);
     return page.rows;
+  }
+
+  /**
+   * Reports malformed rows once: pages are re-read around the watermark, so only those above it count
+   * (rows without an id: when every valid row of the page is new).
+   */
+  private countMalformed(p: ParsedRows): void {
+    if (!this.baselined) return;
+    const wm = this.wm.id;
+    const withId = p.malformedIds.filter((id) => id > wm).length;
+    const withoutId = p.rows.every((r) => r.id > wm) ? p.malformed - p.malformedIds.length : 0;
+    this.tally.malformed += withId + withoutId;
   }
 
   private async readActivity(): Promise<ActivityRow[]> {
@@ -102,7 +114,7 @@ export class ActivityReader {
     const res = await this.get('/api/metrics');
     if (res.status !== 200) throw new Error(`GET /api/metrics answered ${res.status}`);
     const parsed = parseLegacyMetrics(res.body);
-    this.tally.malformed += parsed.malformed;
+    this.countMalformed(parsed);
     return parsed.rows;
   }
 }

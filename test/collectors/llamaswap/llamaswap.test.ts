@@ -289,7 +289,9 @@ describe('llamaswap collector, before v209 (request log stream)', () => {
     expect(m.value('silentwatch_llamaswap_requests_total', { server: 'ancient', model: 'unknown', code: '200' })).toBe(3);
     expect(m.value('silentwatch_llamaswap_activity_rows_missed_total', { server: 'ancient' })).toBe(1);
     expect(m.value('silentwatch_llamaswap_info', { server: 'ancient', version: '', source: 'log' })).toBe(1);
-    expect(m.value('silentwatch_llamaswap_model_state', { server: 'ancient', model: 'small', state: 'ready' })).toBe(1);
+    // llama-swap swaps: loading qwen3-8b again stopped small, and qwen3-8b never became ready.
+    expect(m.value('silentwatch_llamaswap_model_state', { server: 'ancient', model: 'small', state: 'stopped' })).toBe(1);
+    expect(m.value('silentwatch_llamaswap_model_state', { server: 'ancient', model: 'qwen3-8b', state: 'stopped' })).toBe(1);
     // The exporter's own GETs (/running, /health…) appear in the log but are not inference requests.
     expect(total(m, 'silentwatch_llamaswap_requests_total')).toBe(13);
     expect(s.received.filter((r) => r.startsWith('GET /logs/stream')).length).toBeGreaterThanOrEqual(2);

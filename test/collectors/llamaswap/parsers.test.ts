@@ -26,7 +26,7 @@ describe('activity page (v236+)', () => {
   });
 
   it('an empty store is an empty page', () => {
-    expect(parseActivityPage(fixture('activity-page-empty.json'))).toEqual({ rows: [], malformed: 0, total: 0 });
+    expect(parseActivityPage(fixture('activity-page-empty.json'))).toEqual({ rows: [], malformed: 0, malformedIds: [], total: 0 });
   });
 
   it('skips malformed rows and counts them, keeping the valid ones exact', () => {
@@ -34,6 +34,8 @@ describe('activity page (v236+)', () => {
     expect(p.rows.map((r) => r.id)).toEqual([7, 12]);
     expect(p.rows[1]?.durationSeconds).toBeUndefined();
     expect(p.malformed).toBe(12);
+    // The ids of skipped rows that had a usable one (so a re-read page does not report them twice).
+    expect(p.malformedIds).toEqual([9, 10, 11, 14, 7]);
   });
 
   it('a truncated, non-JSON or wrongly shaped body is a clear error', () => {
@@ -67,7 +69,7 @@ describe('legacy /api/metrics (v209–v235)', () => {
     expect(p.malformed).toBe(0);
   });
   it('null is an empty store; an object is an error', () => {
-    expect(parseLegacyMetrics(fixture('metrics-null.json'))).toEqual({ rows: [], malformed: 0 });
+    expect(parseLegacyMetrics(fixture('metrics-null.json'))).toEqual({ rows: [], malformed: 0, malformedIds: [] });
     expect(() => parseLegacyMetrics('{"data":[]}')).toThrow(/JSON array/);
   });
 });
