@@ -92,10 +92,10 @@ export const llamaswap: DashboardSpec = {
           min: 0,
         },
         {
-          title: `Model loads begun per ${LT.llamaswap_swap_storm_window.default}`,
+          title: `Model swaps per ${LT.llamaswap_swap_storm_window.default}`,
           w: 8,
           unit: 'short',
-          description: `Models entering "starting" per server over ${LT.llamaswap_swap_storm_window.default}. Above ${LT.llamaswap_swap_storm_count.default} (dashed line) for ${LT.llamaswap_swap_storm_for.default} LlamaSwapSwapStorm fires: models keep evicting each other.`,
+          description: `Loads that evicted a ready model, per server, over ${LT.llamaswap_swap_storm_window.default}. Above ${LT.llamaswap_swap_storm_count.default} (dashed line) for ${LT.llamaswap_swap_storm_for.default} LlamaSwapSwapStorm fires: models keep evicting each other.`,
           queries: [{ expr: `sum by (server) (increase(${swaps.name}{${I}}[${LT.llamaswap_swap_storm_window.default}]))`, legend: '{{server}}' }],
           min: 0,
           thresholds: [{ value: LT.llamaswap_swap_storm_count.default, color: 'red' }],

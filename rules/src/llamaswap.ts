@@ -55,9 +55,9 @@ export const llamaswapGroup: GroupDef = {
       for: 'llamaswap_swap_storm_for',
       summary: 'llama-swap {{ $labels.server }} keeps swapping models.',
       description:
-        'llama-swap {{ $labels.server }} on {{ $labels.instance }} began {{ $value | humanize }} model loads in the last %WINDOW%: requests for different models keep evicting each other, ' +
+        'llama-swap {{ $labels.server }} on {{ $labels.instance }} swapped models {{ $value | humanize }} times in the last %WINDOW%: requests for different models keep evicting each other, ' +
         'so most of the time goes to loading weights. The GPU is too small for the models in use together.',
-      explain: 'more model loads begun than the threshold within the window (models thrashing)',
+      explain: 'more model swaps (a load that evicted a ready model) than the threshold within the window (models thrashing)',
       thresholds: ['llamaswap_swap_storm_count', 'llamaswap_swap_storm_window', 'llamaswap_swap_storm_for'],
     },
     {

@@ -9,8 +9,8 @@
  * | per-request records | none (request log only) | `GET /api/metrics`: whole ring buffer, ids from 0 (`proxy/metrics_monitor.go` @v217) | the same (`internal/server/metrics.go` `queueMetrics` @v235) | `GET /api/metrics/activity`: SQLite, ids from 1, `limit` 1..999, `page`, `sort`, `order` only (`internal/server/apigroup.go` `parseActivityQuery`, `internal/store/store.go` @v250) | the same plus `min_id`/`max_id` (`internal/server/apigroup.go` `parseActivityID` @HEAD, PR #1020) |
  * | store cap | — | ring of `metricsMaxInMemory` (1000) | same | in-memory store pruned to 1000 (`PruneActivity` @v250); a file store is not pruned and keeps its ids across restarts | same |
  * | failed load | 502 text `unable to start process: …` (`proxy/process.go` @v217) | same, no `error_msg` | 500 `{"src":"llama-swap","error":"unspecific error: upstream command exited prematurely"}` + `error_msg` (`internal/shared/http.go` `SendError`/`SendResponse`, `internal/process/process_command.go` @v235) | same (`internal/swaputil/http.go` @v250) | 500 in an OpenAI-style envelope `{"error":{"code":500,"message":…,"type":…}}` (`SendResponse`/`NewErrorEnvelope` @HEAD) |
- * | unknown model | 404, not recorded | 404, not recorded | 404 **recorded** with the name the client sent (`FetchContext` keeps it, `internal/server/metrics_middleware.go` records it) | same (@v250) | same |
- * | no model in the request | 404, log only | same | 404 `no model id could be identified`, log only (`SendError` @v235) | same | same |
+ * | unknown model | 400 `could not find suitable inference handler for …`, not recorded (`proxy/proxymanager.go` @v217) | same | 404 **recorded** with the name the client sent (`FetchContext` keeps it, `internal/server/metrics_middleware.go` records it) | same (@v250) | same |
+ * | no model in the request | 400 `missing or invalid 'model' key`, log only (`proxy/proxymanager.go` @v217) | same | 404 `no model id could be identified`, log only (`SendError` @v235) | same | same |
  * | `/api/events` message | `event:message` + `data:{"type","data":"<JSON>"}` (`proxy/proxymanager_api.go` `apiSendEvents`, gin `SSEvent`) | same | same (`internal/server/apigroup.go` `handleAPIEvents` @v235) | same (@v250) | same |
  * | initial payload | log history, modelStatus | log history, modelStatus, `metrics` (every stored row again), inflight | log history, modelStatus, inflight | same plus uiConfig | same |
  * | `inflight` | none | `{"total":N}` (`InFlightRequestsEvent{Total}`, `proxy/events.go` @v217) | `{"requests":[…]}`, the whole list (`internal/shared/events.go` @v235) | `{"operation":"snapshot"|"upsert"|"remove",…}` (`internal/server/inflight.go`, from v240) | same |
@@ -69,6 +69,8 @@ export class LlamaSwapStandIn {
   readonly states = new Map<string, State>();
   /** When set, /api/metrics/activity answers this many bytes of garbage. */
   garbageActivityBytes = 0;
+  /** Models whose loads fail now (starts as opts.failing; a test frees the GPU by emptying it). */
+  readonly failing: Set<string>;
   private rows: Row[] = [];
   private nextId: number;
   private nextInflight = 1;
@@ -83,6 +85,7 @@ export class LlamaSwapStandIn {
 
   private constructor(readonly opts: StandInOptions) {
     this.nextId = this.firstId;
+    this.failing = new Set(opts.failing ?? []);
     for (const m of opts.models) this.states.set(m, 'stopped');
     const hist = opts.historyBytes ?? 4096;
     const line = '[INFO] history: an earlier log line replayed to each new /api/events client\n';
@@ -275,7 +278,7 @@ export class LlamaSwapStandIn {
       }
     }
     this.setState(model, 'starting');
-    if (this.opts.failing?.includes(model)) {
+    if (this.failing.has(model)) {
       this.setState(model, 'stopped');
       return false;
     }
@@ -348,17 +351,24 @@ export class LlamaSwapStandIn {
       } catch {
         // no model
       }
+      const old = mode === 'v150' || mode === 'v217';
       if (model === '') {
         // Rejected before routing: never an activity row, only the request log line.
-        json(404, { src: 'llama-swap', error: 'no model id could be identified' });
-        return logRequest(404, 0);
+        if (old) json(400, { error: "missing or invalid 'model' key" });
+        else json(404, { src: 'llama-swap', error: 'no model id could be identified' });
+        return logRequest(old ? 400 : 404, 0);
       }
       if (!this.opts.models.includes(model)) {
+        if (old) {
+          // Rejected by the proxy handler before any record (proxy/proxymanager.go @v217).
+          json(400, { error: `could not find suitable inference handler for ${model}` });
+          return logRequest(400, 0);
+        }
         const out = JSON.stringify({ src: 'llama-swap', error: 'no local server found for requested model' });
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(out);
         // From v218 the metrics middleware records it with the name the client sent.
-        if (mode !== 'v150' && mode !== 'v217') this.record(model, u.pathname, 404, 'application/json', started, 'no local server found for requested model');
+        this.record(model, u.pathname, 404, 'application/json', started, 'no local server found for requested model');
         return logRequest(404, out.length);
       }
       const flight: InFlight = { id: String(this.nextInflight++), timestamp: new Date().toISOString(), model, path: u.pathname };

@@ -82,7 +82,7 @@ export const failedLoads = defineMetric({
 export const swaps = defineMetric({
   name: 'silentwatch_llamaswap_model_swaps_total',
   type: 'counter',
-  help: 'Model loads begun (a model entering starting) seen on GET /api/events, per server; many per minute = models thrashing on a GPU too small for them.',
+  help: 'Model swaps seen on GET /api/events, per server: a model entering starting after a ready model was stopped (evicted) for it; many per minute = models thrashing on a GPU too small for them.',
   labels: ['server'],
 });
 export const logRequests = defineMetric({

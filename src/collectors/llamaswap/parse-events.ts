@@ -110,6 +110,8 @@ export class LiveState {
   /** Log text before the first modelStatus is the replayed history: dropped. */
   private pastHistory = false;
   private readonly logLines = new LineSplitter(16 * 1024);
+  /** A ready model was stopped since the last load began: the next load is a swap. */
+  private evicted = false;
 
   constructor(
     private readonly maxModels: number,
@@ -128,6 +130,7 @@ export class LiveState {
     this.total = undefined;
     this.baselined = false;
     this.pastHistory = false;
+    this.evicted = false;
     this.logLines.takeTail();
   }
 
@@ -164,7 +167,11 @@ export class LiveState {
       let byState = this.transitions.get(model);
       if (!byState) this.transitions.set(model, (byState = new Map()));
       bump(byState, state);
-      if (state === 'starting') this.swaps += 1;
+      if (prev === 'ready' && (state === 'stopping' || state === 'stopped')) this.evicted = true;
+      if (state === 'starting' && this.evicted) {
+        this.swaps += 1;
+        this.evicted = false;
+      }
       if (prev === 'starting' && (state === 'stopping' || state === 'stopped')) bump(this.failedLoads, model);
     }
     this.baselined = true;

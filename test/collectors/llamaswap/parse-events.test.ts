@@ -105,11 +105,12 @@ describe('live state', () => {
     }
     s.apply(msg('modelStatus', [...models({ a: 'ready', b: 'stopped' }), { id: 'peer/x', state: 'starting', peerID: 'peer' }]));
     expect(s.failedLoads).toEqual(new Map([['b', 1]]));
-    expect(s.swaps).toBe(2);
+    // b's load evicted a (a swap); a's reload after b failed evicted nothing (a load, not a swap).
+    expect(s.swaps).toBe(1);
     expect(s.transitions.get('a')).toEqual(new Map([['stopping', 1], ['stopped', 1], ['starting', 1], ['ready', 1]]));
     s.disconnected();
     s.apply(msg('modelStatus', models({ a: 'stopped', b: 'stopped' })));
-    expect(s.swaps).toBe(2);
+    expect(s.swaps).toBe(1);
     // shutdown (llama-swap stopping for good) counts as stopping.
     s.apply(msg('modelStatus', models({ a: 'starting', b: 'stopped' })));
     s.apply(msg('modelStatus', models({ a: 'shutdown', b: 'stopped' })));
