@@ -43,6 +43,8 @@ export interface StandInOptions {
   readonly apiKey?: string;
   /** Bytes of proxy log history replayed to each new /api/events client (default 4 KiB). */
   readonly historyBytes?: number;
+  /** false: no /api/events route (llama-swap before v140). */
+  readonly events?: boolean;
 }
 
 type Row = Record<string, unknown> & { id: number };
@@ -417,7 +419,7 @@ export class LlamaSwapStandIn {
         if (!this.ring) return notFound();
         return json(200, this.rows.length ? this.rows : null);
       case '/api/events':
-        return this.events(res);
+        return this.opts.events === false ? notFound() : this.events(res);
       case '/logs/stream': {
         res.writeHead(200, { 'content-type': 'text/plain', 'x-content-type-options': 'nosniff', 'x-accel-buffering': 'no' });
         if (!u.searchParams.has('no-history')) res.write(this.history);

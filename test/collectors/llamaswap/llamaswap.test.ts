@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
@@ -296,6 +296,59 @@ describe('llamaswap collector, before v209 (request log stream)', () => {
     expect(total(m, 'silentwatch_llamaswap_requests_total')).toBe(13);
     expect(s.received.filter((r) => r.startsWith('GET /logs/stream')).length).toBeGreaterThanOrEqual(2);
     expect(m.value('silentwatch_collector_success', { collector: 'llamaswap' })).toBe(1);
+  });
+});
+
+/** VmRSS and VmHWM (peak) of a process, in MiB. */
+function memory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+describe('llamaswap event stream under a flood and cut mid-message', () => {
+  it('8 MiB of replayed history, a 96 MiB flood with a 32 MiB line, a cut mid-message: one connection, bounded memory, live state intact', async () => {
+    const s = await standIn({ mode: 'v250', models: ['m', 'stuck'], hanging: ['stuck'], historyBytes: 8 * 1024 * 1024 });
+    const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=500ms']);
+    await scrapeUntil(e, (m) => m.value('silentwatch_llamaswap_info', { server: 'a', live: 'events' }) === 1, 'event stream connected');
+    const pid = e.daemon.child.pid as number;
+    for (let i = 0; i < 5; i++) await e.scrape();
+    const before = memory(pid);
+    const hung = chat(s.url, 'stuck', 1);
+    await scrapeUntil(e, (m) => m.value('silentwatch_llamaswap_requests_in_flight', { server: 'a', model: 'stuck' }) === 1, 'hung request in flight');
+    await s.floodEvents(96 * 1024 * 1024, 32 * 1024 * 1024);
+    expect(s.eventStreamClients).toBe(1);
+    s.cutEventStreams('event:message\ndata:{"type":"inflight","data":"{\\"operation\\":\\"remo');
+    await waitFor(() => s.eventStreamClients === 1, 'event stream reconnected', 20_000);
+    // After the reconnect the snapshot brings the hung request back, with its original start time.
+    const m = await scrapeUntil(e, (x) => x.value('silentwatch_llamaswap_requests_in_flight', { server: 'a', model: 'stuck' }) === 1 && x.value('silentwatch_llamaswap_info', { server: 'a', live: 'events' }) === 1, 'live state after reconnect');
+    expect(m.value('silentwatch_llamaswap_oldest_request_in_flight_seconds', { server: 'a', model: 'stuck' })).toBeGreaterThan(0.5);
+    expect(m.value('silentwatch_collector_success', { collector: 'llamaswap' })).toBe(1);
+    const after = memory(pid);
+    const peakGrowth = after.peak - before.peak;
+    const rssGrowth = after.rss - before.rss;
+    console.log(`event stream flood: 8 MiB history + 96 MiB flood + 32 MiB line streamed; exporter RSS ${before.rss.toFixed(0)} → ${after.rss.toFixed(0)} MiB, peak +${peakGrowth.toFixed(0)} MiB (anchor: RSS before the flood)`);
+    // Nothing streamed is kept: the peak stays far below what was streamed (136 MiB), the line cap is 512 KiB.
+    expect(peakGrowth).toBeLessThan(64);
+    expect(rssGrowth).toBeLessThan(48);
+    expect(s.received.filter((r) => r.startsWith('GET /api/events'))).toHaveLength(2);
+    s.releaseHung();
+    await hung;
+  }, 120_000);
+});
+
+describe('llamaswap without an event stream (before v140)', () => {
+  it('falls back to polling and says so on the landing page and in silentwatch_llamaswap_info; not a collector failure', async () => {
+    const s = await standIn({ mode: 'v150', models: ['m'], events: false });
+    const e = await exporter([`--collector.llamaswap.servers=ancient=${s.url}`, '--collector.llamaswap.poll-interval=200ms']);
+    const m = await scrapeUntil(e, (x) => x.value('silentwatch_llamaswap_info', { server: 'ancient', live: 'polling' }) === 1 && s.received.includes('GET /api/events'), 'detected, event stream tried');
+    expect(m.value('silentwatch_collector_success', { collector: 'llamaswap' })).toBe(1);
+    expect(m.get('silentwatch_llamaswap_requests_in_flight')).toEqual([]);
+    const landing = await (await fetch(e.url + '/')).text();
+    expect(landing).toContain('no GET /api/events in this version');
+    // 404: retried every 5 minutes, not in a loop.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(s.received.filter((r) => r === 'GET /api/events')).toHaveLength(1);
   });
 });
 
