@@ -344,8 +344,11 @@ describe('llamaswap without an event stream (before v140)', () => {
     const m = await scrapeUntil(e, (x) => x.value('silentwatch_llamaswap_info', { server: 'ancient', live: 'polling' }) === 1 && s.received.includes('GET /api/events'), 'detected, event stream tried');
     expect(m.value('silentwatch_collector_success', { collector: 'llamaswap' })).toBe(1);
     expect(m.get('silentwatch_llamaswap_requests_in_flight')).toEqual([]);
-    const landing = await (await fetch(e.url + '/')).text();
-    expect(landing).toContain('no GET /api/events in this version');
+    // The landing page shows what the last scrape described.
+    await waitFor(async () => {
+      await e.scrape();
+      return (await (await fetch(e.url + '/')).text()).includes('no GET /api/events in this version');
+    }, 'landing page says there is no event stream', 10_000);
     // 404: retried every 5 minutes, not in a loop.
     await new Promise((r) => setTimeout(r, 1500));
     expect(s.received.filter((r) => r === 'GET /api/events')).toHaveLength(1);

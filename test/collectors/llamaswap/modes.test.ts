@@ -25,15 +25,20 @@ afterEach(async () => {
   }
 });
 
-async function setup(opts: StandInOptions, extra: Record<string, unknown> = {}): Promise<{ s: LlamaSwapStandIn; p: ServerPoller }> {
-  const s = await LlamaSwapStandIn.start(opts);
+/** Starts a poller on `s` (background timer at 1 h) and waits for detection and, unless told not to, the event stream. */
+async function watch(s: LlamaSwapStandIn, extra: Record<string, unknown> = {}, events = true): Promise<ServerPoller> {
   const o = options.parse({ servers: `a=${s.url}`, poll_interval: '1h', request_timeout: '5s', ...extra });
   const p = new ServerPoller(o.servers[0] as (typeof o.servers)[number], o, silentLogger());
   open.push({ s, p });
   p.start();
-  await waitFor(() => p.source !== undefined && p.events.connected, 'detected and event stream connected', 10_000);
+  await waitFor(() => p.source !== undefined && (!events || p.events.connected), 'detected and event stream connected', 10_000);
   await p.poll(); // baseline (the background timer's first poll may already have set it)
-  return { s, p };
+  return p;
+}
+
+async function setup(opts: StandInOptions, extra: Record<string, unknown> = {}): Promise<{ s: LlamaSwapStandIn; p: ServerPoller }> {
+  const s = await LlamaSwapStandIn.start(opts);
+  return { s, p: await watch(s, extra) };
 }
 
 const counted = (p: ServerPoller): number => p.tally.totalRequests();
@@ -161,12 +166,7 @@ describe('llama-swap stores that outlive a restart, and servers that honour min_
   it('head: min_id is probed and used; a restart is still found when the filtered page comes back empty', async () => {
     const s = await LlamaSwapStandIn.start({ mode: 'head', models: ['m'], maxInMemory: 100 });
     await chat(s.url, 'm', 5); // rows before detection: the probe has something to filter
-    const o = options.parse({ servers: `a=${s.url}`, poll_interval: '1h' });
-    const p = new ServerPoller(o.servers[0] as (typeof o.servers)[number], o, silentLogger());
-    open.push({ s, p });
-    p.start();
-    await waitFor(() => p.source !== undefined, 'detected');
-    await p.poll();
+    const p = await watch(s, {}, false);
     expect(p.minIdHonoured).toBe(true);
     await chat(s.url, 'm', 40);
     await settle(p, (x) => counted(x) === 40);
@@ -180,12 +180,7 @@ describe('llama-swap stores that outlive a restart, and servers that honour min_
   it('v250 ignores min_id: the probe says so and the reader never relies on it', async () => {
     const s = await LlamaSwapStandIn.start({ mode: 'v250', models: ['m'] });
     await chat(s.url, 'm', 3);
-    const o = options.parse({ servers: `a=${s.url}`, poll_interval: '1h' });
-    const p = new ServerPoller(o.servers[0] as (typeof o.servers)[number], o, silentLogger());
-    open.push({ s, p });
-    p.start();
-    await waitFor(() => p.source !== undefined, 'detected');
-    await p.poll();
+    const p = await watch(s, {}, false);
     expect(p.minIdHonoured).toBe(false);
     await chat(s.url, 'm', 9);
     for (let i = 0; i < 20; i++) await p.poll();
