@@ -17,7 +17,7 @@
  * | `modelStatus` | the whole model list `[{id,name,description,state,unlisted,peerID}]`, sent on every process state change (`sendModels` on `ProcessStateChangeEvent`) | same | same | same | same |
  * | request log line | `[INFO] Request <ip> "<METHOD> <path> <proto>" <status> <size> "<ua>" <duration>` (`proxy/proxymanager.go` @v217, `internal/server/log.go` @v250) | same | same | same | same |
  *
- * Models swap one at a time (llama-swap's default group): loading a model stops the ready one
+ * Models swap one at a time (llama-swap's default group; `swap: false` keeps them loaded together): loading a model stops the ready one
  * (ready → stopping → stopped), then the new one goes stopped → starting → ready, or starting → stopped
  * when its process exits (a failed load). Models in `hanging` accept a request and never answer until
  * `releaseHung()`. It records every request it receives, so tests can prove nothing touched /upstream.
@@ -45,6 +45,8 @@ export interface StandInOptions {
   readonly historyBytes?: number;
   /** false: no /api/events route (llama-swap before v140). */
   readonly events?: boolean;
+  /** false: the models share a group with `swap: false` (loaded together, nothing evicted). Default true. */
+  readonly swap?: boolean;
 }
 
 type Row = Record<string, unknown> & { id: number };
@@ -273,7 +275,7 @@ export class LlamaSwapStandIn {
   /** Loads `model` (swapping out the ready one); resolves whether it became ready. */
   private load(model: string): boolean {
     if (this.states.get(model) === 'ready') return true;
-    for (const [other, st] of this.states) {
+    for (const [other, st] of this.opts.swap === false ? [] : this.states) {
       if (other !== model && st === 'ready') {
         this.setState(other, 'stopping');
         this.setState(other, 'stopped');
