@@ -1,4 +1,10 @@
-/** llama-swap drill-down: requests and status codes per model, 5xx ratio, latency, model states, load failures. */
+/**
+ * llama-swap drill-down: requests and status codes per model, 5xx ratio, latency, model states, load
+ * failures; live state from the event stream (requests in flight and their age, swaps, failed loads,
+ * requests rejected before routing).
+ */
+import { LLAMASWAP_THRESHOLDS as LT } from '../../src/thresholds/llamaswap.js';
+import { failedLoads, inFlight, info, logRequests, oldestInFlight, swaps } from '../../src/collectors/llamaswap/metrics.js';
 import { ALERT_WINDOW, THRESHOLDS as T, UIDS } from './constants.js';
 import { I, INSTANCE_VARIABLE, type DashboardSpec } from './common.js';
 
@@ -62,6 +68,62 @@ export const llamaswap: DashboardSpec = {
           description: "Activity rows silentwatch could not read before llama-swap's in-memory log rotated them out, per interval: the request counts undercount by this much.",
           queries: [{ expr: `sum by (server) (increase(silentwatch_llamaswap_activity_rows_missed_total{${I}}[$__rate_interval]))`, legend: '{{server}}' }],
           min: 0,
+        },
+      ],
+    },
+    {
+      title: 'Live (llama-swap event stream)',
+      panels: [
+        {
+          title: 'Oldest request in flight',
+          w: 12,
+          unit: 's',
+          description: `Age of the oldest request each model is serving. A hung generation never writes an activity row, so it shows only here; above ${LT.llamaswap_request_stuck_seconds.default} s (dashed line) for ${LT.llamaswap_request_stuck_for.default} LlamaSwapRequestStuck fires.`,
+          queries: [{ expr: `max by (server, model) (${oldestInFlight.name}{${M}})`, legend: '{{server}} {{model}}' }],
+          min: 0,
+          thresholds: [{ value: LT.llamaswap_request_stuck_seconds.default, color: 'red' }],
+        },
+        {
+          title: 'Requests in flight',
+          w: 12,
+          unit: 'short',
+          description: 'Requests each model is serving now (model "unknown": llama-swap before v218 sends only a total).',
+          queries: [{ expr: `sum by (server, model) (${inFlight.name}{${I}})`, legend: '{{server}} {{model}}' }],
+          min: 0,
+        },
+        {
+          title: `Model swaps per ${LT.llamaswap_swap_storm_window.default}`,
+          w: 8,
+          unit: 'short',
+          description: `Loads that evicted a ready model, per server, over ${LT.llamaswap_swap_storm_window.default}. Above ${LT.llamaswap_swap_storm_count.default} (dashed line) for ${LT.llamaswap_swap_storm_for.default} LlamaSwapSwapStorm fires: models keep evicting each other.`,
+          queries: [{ expr: `sum by (server) (increase(${swaps.name}{${I}}[${LT.llamaswap_swap_storm_window.default}]))`, legend: '{{server}}' }],
+          min: 0,
+          thresholds: [{ value: LT.llamaswap_swap_storm_count.default, color: 'red' }],
+        },
+        {
+          title: 'Failed loads (transitions)',
+          w: 8,
+          unit: 'short',
+          description: 'Loads that went starting → stopping/stopped without becoming ready, per interval; counted even when no request saw the error.',
+          queries: [{ expr: `sum by (server, model) (increase(${failedLoads.name}{${M}}[$__rate_interval]))`, legend: '{{server}} {{model}}' }],
+          min: 0,
+          thresholds: [{ value: 1, color: 'red' }],
+        },
+        {
+          title: 'Request log by status class',
+          w: 8,
+          unit: 'reqps',
+          description: 'Inference requests in llama-swap\'s request log per status class, including those rejected before a model was resolved (no model in the request), which never reach the per-model counts.',
+          queries: [{ expr: `sum by (server, class) (rate(${logRequests.name}{${I}}[$__rate_interval]))`, legend: '{{server}} {{class}}' }],
+          min: 0,
+        },
+        {
+          title: 'Live state source',
+          kind: 'table',
+          w: 24,
+          unit: 'short',
+          description: 'Per server: the llama-swap version, where request counts come from, and whether the event stream is connected (live="events") or silentwatch has fallen back to polling (no requests in flight, transitions or swaps).',
+          queries: [{ expr: `max by (server, version, source, live) (${info.name}{${I}})`, instant: true }],
         },
       ],
     },

@@ -9,6 +9,7 @@ import type { Sample } from '../metrics.js';
 import type { Check } from './check-helpers.js';
 import { accelImageWithoutDevice, mlMemoryLimit, silentOomKills, unhealthy } from './checks/containers.js';
 import { hostPid, lowVram, modelTtlZero } from './checks/gpu.js';
+import { llamaswapServers } from './checks/llamaswap.js';
 import { networkMounts } from './checks/mounts.js';
 import { backends } from './checks/probes.js';
 import { stuckQueues } from './checks/queues.js';
@@ -76,6 +77,7 @@ export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   ['host-pid', hostPid],
   ['ml-backend', backends],
   ['unhealthy-container', unhealthy],
+  ['llamaswap', llamaswapServers],
 ];
 
 export function diagnose(input: DoctorInput): DoctorReport {

@@ -98,6 +98,12 @@ const EXPECTED: Record<string, Expect> = {
   'silentwatch-llamaswap / Request duration p95 / A': 'series',
   'silentwatch-llamaswap / Model state / A': 'series',
   'silentwatch-llamaswap / llama-swap reachable / A': 'series',
+  'silentwatch-llamaswap / Oldest request in flight / A': 'series',
+  'silentwatch-llamaswap / Requests in flight / A': 'series',
+  'silentwatch-llamaswap / Model swaps per 5m / A': 'series',
+  'silentwatch-llamaswap / Failed loads (transitions) / A': 'series',
+  'silentwatch-llamaswap / Request log by status class / A': 'series',
+  'silentwatch-llamaswap / Live state source / A': 'series',
   'silentwatch-llamaswap / variable instance': 'series',
   'silentwatch-llamaswap / variable model': 'series',
 };

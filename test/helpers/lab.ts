@@ -11,7 +11,7 @@
  *   10726 MiB is the init process of `immich_machine_learning`, jellyfin's ffmpeg (1581 MiB) the one of `jellyfin`,
  *   so the per-process series carry real container names; healGpu() unloads the hog;
  * - two llama-swap stand-ins whose `qwen3-8b` cannot load: `current` (v250, 500 per request) and `legacy`
- *   (v215, 502), plus a healthy `bge-m3` on `current`; driveLlamaSwap() sends the chat completions;
+ *   (v217, 502), plus a healthy `bge-m3` on `current` (in a group with swap: false, so the failing loads evict nothing); driveLlamaSwap() sends the chat completions;
  * - two Immich ML backends for the probes collector (the probes tests' stand-in): `ml-up` answers /ping with pong,
  *   `ml-down` refuses connections;
  * - a tmpfs mounted in a temp dir for the mounts collector (present and responsive);
@@ -106,8 +106,8 @@ export async function startLab(opts: { exporterArgs?: readonly string[] } = {}):
     const [dockerd, redis, current, legacy] = await Promise.all([
       startDockerd(),
       startRedis(),
-      LlamaSwapStandIn.start({ era: 'v250', models: [FAILING_MODEL, HEALTHY_MODEL], failing: [FAILING_MODEL] }),
-      LlamaSwapStandIn.start({ era: 'v215', models: [FAILING_MODEL], failing: [FAILING_MODEL] }),
+      LlamaSwapStandIn.start({ mode: 'v250', models: [FAILING_MODEL, HEALTHY_MODEL], failing: [FAILING_MODEL], swap: false }),
+      LlamaSwapStandIn.start({ mode: 'v217', models: [FAILING_MODEL], failing: [FAILING_MODEL] }),
     ]);
     cleanups.push(() => dockerd.stop(), () => redis.stop(), () => current.close(), () => legacy.close());
 

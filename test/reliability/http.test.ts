@@ -38,7 +38,7 @@ async function exporter(args: string[]): Promise<RunningExporter> {
 describe.concurrent('fault matrix: llama-swap (llamaswap)', { timeout: 150_000 }, () => {
   for (const [name, fault] of FAULTS) {
     it(`llama-swap: ${name}`, async () => {
-      const s = await LlamaSwapStandIn.start({ era: 'v250', models: ['qwen3-8b'] });
+      const s = await LlamaSwapStandIn.start({ mode: 'v250', models: ['qwen3-8b'] });
       closers.push(() => s.close());
       const proxy = await FaultyHttpProxy.start(s.url);
       closers.push(() => proxy.close());

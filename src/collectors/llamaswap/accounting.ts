@@ -1,42 +1,58 @@
 /**
  * Honest counting of llama-swap activity rows, without I/O. The watermark is the newest row already
- * counted (id and timestamp). Each fetch asks for rows with id >= watermark, so the watermark row itself
- * comes back first and proves the store is the same one:
- *   - first row == watermark (same id and timestamp): everything after it is new;
- *   - first row id > watermark: the rows in between were evicted (store cap) before we read them: missed;
- *   - nothing at all, or the watermark id with another timestamp: llama-swap restarted and its ids began
- *     again; the caller re-reads from the start so nothing is counted twice and nothing new is skipped.
+ * counted (id and timestamp as llama-swap serialised them). Each poll reads from the newest row back to
+ * the watermark (or to the oldest stored row, or to the per-poll bound) and `reconcile` decides, from ids
+ * and the watermark row only, never from the order rows arrived in:
+ *   - the watermark row comes back unchanged: the same store; rows above it are new;
+ *   - the watermark row comes back with another timestamp, or the newest id is below the watermark, or the
+ *     store is empty: llama-swap restarted (in-memory store, ids began again at 0 or 1); every row read is
+ *     new and the ids below the oldest row read were evicted unread (missed);
+ *   - the watermark row is gone and every row read is above it: the rows in between were evicted (store
+ *     cap) or lie beyond this poll's bound: missed, never invented;
+ *   - the watermark row is gone but older rows are there (sparse ids of a file-backed store): the same store.
+ * So counted + missed = served, whatever the version and however full the store.
  */
 import { isLoadFailure, type ActivityRow } from './parse-activity.js';
 
 export interface Watermark {
-  /** 0 = nothing counted yet from this store (count from id 1). */
+  /** -1 = nothing seen from this store yet (every row counts; ids below the first one read are missed). */
   readonly id: number;
   readonly timestamp: string;
 }
 
-export const EMPTY_WATERMARK: Watermark = { id: 0, timestamp: '' };
+export const EMPTY_WATERMARK: Watermark = { id: -1, timestamp: '' };
 
-export type BatchPlan =
-  | { readonly restart: true }
-  | { readonly restart: false; readonly fresh: readonly ActivityRow[]; readonly missed: number; readonly next: Watermark };
+export interface BatchPlan {
+  readonly restart: boolean;
+  readonly fresh: readonly ActivityRow[];
+  readonly missed: number;
+  readonly next: Watermark;
+}
 
-/** `rows`: sorted ascending, every id >= wm.id (what a `min_id=wm.id` query returns). */
-export function planBatch(wm: Watermark, rows: readonly ActivityRow[]): BatchPlan {
-  const first = rows[0];
-  if (wm.id === 0) {
-    if (!first) return { restart: false, fresh: [], missed: 0, next: wm };
-    const last = rows.at(-1) as ActivityRow;
-    return { restart: false, fresh: rows, missed: first.id - 1, next: { id: last.id, timestamp: last.timestamp } };
+/**
+ * `rows`: what one poll read, any order (sorted and de-duplicated here). `firstId`: the id a fresh store
+ * begins with (0 for the ring buffer of /api/metrics, 1 for the SQLite store of /api/metrics/activity).
+ */
+export function reconcile(wm: Watermark, input: readonly ActivityRow[], firstId: number): BatchPlan {
+  const rows = sortUnique(input);
+  const oldest = rows[0];
+  const newest = rows.at(-1);
+  if (!oldest || !newest) return wm.id < 0 ? { restart: false, fresh: [], missed: 0, next: wm } : { restart: true, fresh: [], missed: 0, next: EMPTY_WATERMARK };
+  const next = { id: newest.id, timestamp: newest.timestamp };
+  if (wm.id < 0) return { restart: false, fresh: rows, missed: Math.max(0, oldest.id - firstId), next };
+  const at = rows.find((r) => r.id === wm.id);
+  if (newest.id < wm.id || (at && at.timestamp !== wm.timestamp)) {
+    return { restart: true, fresh: rows, missed: Math.max(0, oldest.id - firstId), next };
   }
-  if (!first || first.id < wm.id) return { restart: true };
-  if (first.id === wm.id) {
-    if (first.timestamp !== wm.timestamp) return { restart: true };
-    const last = rows.at(-1) as ActivityRow;
-    return { restart: false, fresh: rows.slice(1), missed: 0, next: { id: last.id, timestamp: last.timestamp } };
-  }
-  const last = rows.at(-1) as ActivityRow;
-  return { restart: false, fresh: rows, missed: first.id - wm.id - 1, next: { id: last.id, timestamp: last.timestamp } };
+  const fresh = rows.filter((r) => r.id > wm.id);
+  const lowestFresh = fresh[0];
+  const missed = !at && oldest.id > wm.id && lowestFresh ? lowestFresh.id - wm.id - 1 : 0;
+  return { restart: false, fresh, missed, next };
+}
+
+function sortUnique(rows: readonly ActivityRow[]): ActivityRow[] {
+  const sorted = [...rows].sort((a, b) => a.id - b.id);
+  return sorted.filter((r, i) => i === 0 || r.id !== (sorted[i - 1] as ActivityRow).id);
 }
 
 /** Upper bounds (seconds) of the request duration histogram: from a cached answer to a slow model load. */
@@ -57,12 +73,15 @@ export class Tally {
   missed = 0;
   malformed = 0;
   restarts = 0;
+  /** Requests counted as model "other" because the label cap was reached. */
+  folded = 0;
 
   constructor(private readonly maxModels: number) {}
 
   /** Bounded model label: past `maxModels` distinct names, the rest are counted as "other". */
   private modelLabel(model: string): string {
     if (this.requests.has(model) || this.requests.size < this.maxModels) return model;
+    this.folded += 1;
     return 'other';
   }
 

@@ -1,6 +1,6 @@
 /**
  * Pure parsers for llama-swap's per-request activity rows: the paged `/api/metrics/activity` answer (v236+)
- * and the plain array of `/api/metrics` (v209–v235). Both carry the same row shape
+ * and the plain array of `/api/metrics` (v209–v235, a ring buffer whose ids start at 0). Both carry the same row shape
  * `{id, timestamp, model, req_path, resp_status_code, duration_ms, error_msg?, tokens}`. A malformed row is
  * skipped and counted, never turned into NaN or a wrong number.
  */
@@ -19,8 +19,10 @@ export interface ActivityRow {
 export interface ParsedRows {
   /** Valid rows sorted by ascending id. */
   readonly rows: ActivityRow[];
-  /** Rows skipped because they had no usable id or model. */
+  /** Rows skipped because they had no usable id or model (duplicates included). */
   readonly malformed: number;
+  /** The ids of the skipped rows that had one, so a re-read page does not report them again. */
+  readonly malformedIds: readonly number[];
 }
 
 export interface ParsedActivityPage extends ParsedRows {
@@ -45,11 +47,11 @@ function parseJson(text: string, what: string): unknown {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** One row, or undefined when it lacks what counting needs (a positive integer id and a model name). */
+/** One row, or undefined when it lacks what counting needs (an integer id >= 0 — the ring buffer of v140–v235 numbers rows from 0 — and a model name). */
 export function parseRow(raw: unknown): ActivityRow | undefined {
   if (!isObject(raw)) return undefined;
   const { id, model } = raw;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return undefined;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return undefined;
   if (typeof model !== 'string' || model === '') return undefined;
   const code = raw.resp_status_code;
   let status: number | undefined;
@@ -66,16 +68,25 @@ export function parseRow(raw: unknown): ActivityRow | undefined {
 
 function parseRows(list: readonly unknown[]): ParsedRows {
   const rows: ActivityRow[] = [];
+  const malformedIds: number[] = [];
   let malformed = 0;
   for (const r of list) {
     const row = parseRow(r);
     if (row) rows.push(row);
-    else malformed++;
+    else {
+      malformed++;
+      const id = isObject(r) ? r.id : undefined;
+      if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) malformedIds.push(id);
+    }
   }
   rows.sort((a, b) => a.id - b.id);
   // Duplicate ids cannot come from one store; keep the first so nothing is counted twice.
-  const unique = rows.filter((r, i) => i === 0 || r.id !== (rows[i - 1] as ActivityRow).id);
-  return { rows: unique, malformed: malformed + rows.length - unique.length };
+  const unique = rows.filter((r, i) => {
+    const dup = i > 0 && r.id === (rows[i - 1] as ActivityRow).id;
+    if (dup) malformedIds.push(r.id);
+    return !dup;
+  });
+  return { rows: unique, malformed: malformed + rows.length - unique.length, malformedIds };
 }
 
 /** `GET /api/metrics/activity` (v236+): `{data: [...], page, limit, total, total_pages}`. */
@@ -89,7 +100,7 @@ export function parseActivityPage(text: string): ParsedActivityPage {
 /** `GET /api/metrics` (v209–v235): a JSON array of rows (`null` when the store is empty in some builds). */
 export function parseLegacyMetrics(text: string): ParsedRows {
   const doc = parseJson(text, '/api/metrics');
-  if (doc === null) return { rows: [], malformed: 0 };
+  if (doc === null) return { rows: [], malformed: 0, malformedIds: [] };
   if (!Array.isArray(doc)) throw new ActivityFormatError('/api/metrics: expected a JSON array of rows');
   return parseRows(doc);
 }

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { removeDir, tempDir, waitFor } from '../../helpers/daemon.js';
@@ -70,7 +70,7 @@ const ready = (server: string, source: string) => (m: ParsedExposition): boolean
 
 describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   it('counts a model whose load fails: 500 per request, load failures, model stopped; earlier rows are not counted', async () => {
-    const s = await standIn({ era: 'v250', models: ['qwen3-8b', 'qwen3vl-4b', 'bge-m3'], failing: ['qwen3-8b'] });
+    const s = await standIn({ mode: 'v250', models: ['qwen3-8b', 'qwen3vl-4b', 'bge-m3'], failing: ['qwen3-8b'] });
     await chat(s.url, 'qwen3vl-4b', 5); // before the exporter watches: not counted
     const e = await exporter([`--collector.llamaswap.servers=triage=${s.url}`, '--collector.llamaswap.poll-interval=200ms']);
     await scrapeUntil(e, ready('triage', 'activity'), 'llama-swap detected');
@@ -100,7 +100,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   });
 
   it('a restart that resets ids is re-baselined without double counting, even when new ids pass the old watermark', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     // Polls only at scrapes, so the ids can overtake the watermark between two reads.
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
@@ -123,7 +123,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   });
 
   it('more than 1000 requests between two polls: the evicted ones are counted as missed', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
     await chat(s.url, 'm', 3);
@@ -136,7 +136,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   }, 120_000);
 
   it('a burst of 10k requests is counted exactly by the background poller', async () => {
-    const s = await standIn({ era: 'v250', models: ['good', 'bad'], failing: ['bad'] });
+    const s = await standIn({ mode: 'v250', models: ['good', 'bad'], failing: ['bad'] });
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=100ms']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
     const [good, bad] = await Promise.all([chat(s.url, 'good', 9000, 6), chat(s.url, 'bad', 1000, 2)]);
@@ -150,7 +150,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   }, 240_000); // 10k real HTTP requests on 2 shared cores
 
   it('malformed rows are skipped and reported once (success 0), the valid rows still count exactly', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
     await chat(s.url, 'm', 2);
@@ -168,7 +168,7 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
   });
 
   it('a 10 MB garbage body is cut off, not buffered: success 0, the exporter keeps answering', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('a', 'activity'), 'llama-swap detected');
     s.garbageActivityBytes = 10 * 1024 * 1024;
@@ -185,8 +185,8 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
 
   it('API key from the environment is sent and never shown; without it the failure says so; a server going away is up 0', async () => {
     const key = 'sk-very-secret-7f3a';
-    const s = await standIn({ era: 'v250', models: ['m'], apiKey: key });
-    const s2 = await standIn({ era: 'v250', models: ['m'], apiKey: key });
+    const s = await standIn({ mode: 'v250', models: ['m'], apiKey: key });
+    const s2 = await standIn({ mode: 'v250', models: ['m'], apiKey: key });
     const e = await exporter([`--collector.llamaswap.servers=keyed=${s.url},nokey=${s2.url}`, '--collector.llamaswap.poll-interval=1h', '--log.level=debug'], {});
     await waitFor(async () => (await e.metrics()).value('silentwatch_llamaswap_up', { server: 'nokey' }) === 1, 'nokey up');
     const m0 = await e.metrics();
@@ -218,8 +218,8 @@ describe('llamaswap collector, v236+ (/api/metrics/activity)', () => {
 
 describe('llamaswap configuration from a YAML file', () => {
   it('a list of servers, each with its own API key', async () => {
-    const a = await standIn({ era: 'v250', models: ['m'], apiKey: 'key-a' });
-    const b = await standIn({ era: 'v230', models: ['m'], apiKey: 'key-b' });
+    const a = await standIn({ mode: 'v250', models: ['m'], apiKey: 'key-a' });
+    const b = await standIn({ mode: 'v235', models: ['m'], apiKey: 'key-b' });
     const dir = tempDir('llamaswap');
     try {
       const file = join(dir, 'silentwatch.yml');
@@ -242,9 +242,9 @@ describe('llamaswap configuration from a YAML file', () => {
   });
 });
 
-describe('llamaswap collector, v209–v235 (/api/metrics)', () => {
-  it('v230: 500 with error_msg counts as a load failure; a restart re-baselines', async () => {
-    const s = await standIn({ era: 'v230', models: ['qwen3-8b', 'small'], failing: ['qwen3-8b'] });
+describe('llamaswap collector, v209–v235 (/api/metrics, ring buffer from id 0)', () => {
+  it('v235: 500 with error_msg counts as a load failure; a restart re-baselines', async () => {
+    const s = await standIn({ mode: 'v235', models: ['qwen3-8b', 'small'], failing: ['qwen3-8b'] });
     const e = await exporter([`--collector.llamaswap.servers=old=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('old', 'metrics'), 'llama-swap detected');
     await chat(s.url, 'qwen3-8b', 9);
@@ -252,7 +252,7 @@ describe('llamaswap collector, v209–v235 (/api/metrics)', () => {
     let m = await e.metrics();
     expect(m.value('silentwatch_llamaswap_requests_total', { server: 'old', model: 'qwen3-8b', code: '500' })).toBe(9);
     expect(m.value('silentwatch_llamaswap_model_load_failures_total', { server: 'old', model: 'qwen3-8b' })).toBe(9);
-    expect(m.value('silentwatch_llamaswap_info', { server: 'old', version: 'v230', source: 'metrics' })).toBe(1);
+    expect(m.value('silentwatch_llamaswap_info', { server: 'old', version: 'v235', source: 'metrics' })).toBe(1);
     s.restart();
     await chat(s.url, 'small', 20);
     m = await e.metrics();
@@ -260,8 +260,8 @@ describe('llamaswap collector, v209–v235 (/api/metrics)', () => {
     expect(m.value('silentwatch_llamaswap_restarts_detected_total', { server: 'old' })).toBe(1);
   });
 
-  it('v215: every request 502 (no error_msg yet): counted per code, not as load failures', async () => {
-    const s = await standIn({ era: 'v215', models: ['qwen3-8b'], failing: ['qwen3-8b'] });
+  it('v217: every request 502 (no error_msg yet): counted per code, not as load failures', async () => {
+    const s = await standIn({ mode: 'v217', models: ['qwen3-8b'], failing: ['qwen3-8b'] });
     const e = await exporter([`--collector.llamaswap.servers=old=${s.url}`, '--collector.llamaswap.poll-interval=1h']);
     await scrapeUntil(e, ready('old', 'metrics'), 'llama-swap detected');
     expect((await chat(s.url, 'qwen3-8b', 11)).get(502)).toBe(11);
@@ -274,7 +274,7 @@ describe('llamaswap collector, v209–v235 (/api/metrics)', () => {
 
 describe('llamaswap collector, before v209 (request log stream)', () => {
   it('counts 502s from the log as model "unknown", survives a stream cut mid-line and reconnects', async () => {
-    const s = await standIn({ era: 'v150', models: ['qwen3-8b', 'small'], failing: ['qwen3-8b'] });
+    const s = await standIn({ mode: 'v150', models: ['qwen3-8b', 'small'], failing: ['qwen3-8b'] });
     const e = await exporter([`--collector.llamaswap.servers=ancient=${s.url}`, '--collector.llamaswap.poll-interval=200ms']);
     await scrapeUntil(e, ready('ancient', 'log'), 'llama-swap detected');
     await waitFor(() => s.logStreamClients === 1, 'log stream connected');
@@ -289,11 +289,69 @@ describe('llamaswap collector, before v209 (request log stream)', () => {
     expect(m.value('silentwatch_llamaswap_requests_total', { server: 'ancient', model: 'unknown', code: '200' })).toBe(3);
     expect(m.value('silentwatch_llamaswap_activity_rows_missed_total', { server: 'ancient' })).toBe(1);
     expect(m.value('silentwatch_llamaswap_info', { server: 'ancient', version: '', source: 'log' })).toBe(1);
-    expect(m.value('silentwatch_llamaswap_model_state', { server: 'ancient', model: 'small', state: 'ready' })).toBe(1);
+    // llama-swap swaps: loading qwen3-8b again stopped small, and qwen3-8b never became ready.
+    expect(m.value('silentwatch_llamaswap_model_state', { server: 'ancient', model: 'small', state: 'stopped' })).toBe(1);
+    expect(m.value('silentwatch_llamaswap_model_state', { server: 'ancient', model: 'qwen3-8b', state: 'stopped' })).toBe(1);
     // The exporter's own GETs (/running, /health…) appear in the log but are not inference requests.
     expect(total(m, 'silentwatch_llamaswap_requests_total')).toBe(13);
     expect(s.received.filter((r) => r.startsWith('GET /logs/stream')).length).toBeGreaterThanOrEqual(2);
     expect(m.value('silentwatch_collector_success', { collector: 'llamaswap' })).toBe(1);
+  });
+});
+
+/** VmRSS and VmHWM (peak) of a process, in MiB. */
+function memory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+describe('llamaswap event stream under a flood and cut mid-message', () => {
+  it('8 MiB of replayed history, a 96 MiB flood with a 32 MiB line, a cut mid-message: one connection, bounded memory, live state intact', async () => {
+    const s = await standIn({ mode: 'v250', models: ['m', 'stuck'], hanging: ['stuck'], historyBytes: 8 * 1024 * 1024 });
+    const e = await exporter([`--collector.llamaswap.servers=a=${s.url}`, '--collector.llamaswap.poll-interval=500ms']);
+    await scrapeUntil(e, (m) => m.value('silentwatch_llamaswap_info', { server: 'a', live: 'events' }) === 1, 'event stream connected');
+    const pid = e.daemon.child.pid as number;
+    for (let i = 0; i < 5; i++) await e.scrape();
+    const before = memory(pid);
+    const hung = chat(s.url, 'stuck', 1);
+    await scrapeUntil(e, (m) => m.value('silentwatch_llamaswap_requests_in_flight', { server: 'a', model: 'stuck' }) === 1, 'hung request in flight');
+    await s.floodEvents(96 * 1024 * 1024, 32 * 1024 * 1024);
+    expect(s.eventStreamClients).toBe(1);
+    s.cutEventStreams('event:message\ndata:{"type":"inflight","data":"{\\"operation\\":\\"remo');
+    await waitFor(() => s.eventStreamClients === 1, 'event stream reconnected', 20_000);
+    // After the reconnect the snapshot brings the hung request back, with its original start time.
+    const m = await scrapeUntil(e, (x) => x.value('silentwatch_llamaswap_requests_in_flight', { server: 'a', model: 'stuck' }) === 1 && x.value('silentwatch_llamaswap_info', { server: 'a', live: 'events' }) === 1, 'live state after reconnect');
+    expect(m.value('silentwatch_llamaswap_oldest_request_in_flight_seconds', { server: 'a', model: 'stuck' })).toBeGreaterThan(0.5);
+    expect(m.value('silentwatch_collector_success', { collector: 'llamaswap' })).toBe(1);
+    const after = memory(pid);
+    const peakGrowth = after.peak - before.peak;
+    const rssGrowth = after.rss - before.rss;
+    console.log(`event stream flood: 8 MiB history + 96 MiB flood + 32 MiB line streamed; exporter RSS ${before.rss.toFixed(0)} → ${after.rss.toFixed(0)} MiB, peak +${peakGrowth.toFixed(0)} MiB (anchor: RSS before the flood)`);
+    // Nothing streamed is kept: the peak stays far below what was streamed (136 MiB), the line cap is 512 KiB.
+    expect(peakGrowth).toBeLessThan(64);
+    expect(rssGrowth).toBeLessThan(48);
+    expect(s.received.filter((r) => r.startsWith('GET /api/events'))).toHaveLength(2);
+    s.releaseHung();
+    await hung;
+  }, 120_000);
+});
+
+describe('llamaswap without an event stream (before v140)', () => {
+  it('falls back to polling and says so on the landing page and in silentwatch_llamaswap_info; not a collector failure', async () => {
+    const s = await standIn({ mode: 'v150', models: ['m'], events: false });
+    const e = await exporter([`--collector.llamaswap.servers=ancient=${s.url}`, '--collector.llamaswap.poll-interval=200ms']);
+    const m = await scrapeUntil(e, (x) => x.value('silentwatch_llamaswap_info', { server: 'ancient', live: 'polling' }) === 1 && s.received.includes('GET /api/events'), 'detected, event stream tried');
+    expect(m.value('silentwatch_collector_success', { collector: 'llamaswap' })).toBe(1);
+    expect(m.get('silentwatch_llamaswap_requests_in_flight')).toEqual([]);
+    // The landing page shows what the last scrape described.
+    await waitFor(async () => {
+      await e.scrape();
+      return (await (await fetch(e.url + '/')).text()).includes('no GET /api/events in this version');
+    }, 'landing page says there is no event stream', 10_000);
+    // 404: retried every 5 minutes, not in a loop.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(s.received.filter((r) => r === 'GET /api/events')).toHaveLength(1);
   });
 });
 
@@ -326,8 +384,8 @@ describe('llamaswap against a server that accepts connections and never answers'
 
 describe('llamaswap background poller and log stream over many scrapes', () => {
   it('100 scrapes of three servers (activity, log stream, down): no fd, child or timer leak; counts stay exact', async () => {
-    const cur = await standIn({ era: 'v250', models: ['m'] });
-    const old = await standIn({ era: 'v150', models: ['m'] });
+    const cur = await standIn({ mode: 'v250', models: ['m'] });
+    const old = await standIn({ mode: 'v150', models: ['m'] });
     const e = await exporter([`--collector.llamaswap.servers=cur=${cur.url},old=${old.url},gone=http://127.0.0.1:9`, '--collector.llamaswap.poll-interval=100ms']);
     await scrapeUntil(e, (m) => ready('cur', 'activity')(m) && ready('old', 'log')(m), 'servers detected');
     await waitFor(() => old.logStreamClients === 1, 'log stream connected');
@@ -350,7 +408,7 @@ describe('llamaswap background poller and log stream over many scrapes', () => {
 
 describe('llamaswap auto-detection', () => {
   it('is on when a llama-swap answers at default_url, off (and quiet) when nothing does', async () => {
-    const s = await standIn({ era: 'v250', models: ['m'] });
+    const s = await standIn({ mode: 'v250', models: ['m'] });
     const on = await exporter([], { SILENTWATCH_COLLECTOR_LLAMASWAP_DEFAULT_URL: s.url });
     const m = await scrapeUntil(on, ready('local', 'activity'), 'auto-detected llama-swap');
     expect(m.value('silentwatch_collector_enabled', { collector: 'llamaswap' })).toBe(1);

@@ -1,7 +1,7 @@
 /** The pure llama-swap parsers and the watermark accounting, on the fixtures in test/fixtures/llamaswap/. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EMPTY_WATERMARK, planBatch, Tally } from '../../../src/collectors/llamaswap/accounting.js';
+import { EMPTY_WATERMARK, reconcile, Tally } from '../../../src/collectors/llamaswap/accounting.js';
 import { ActivityFormatError, isLoadFailure, parseActivityPage, parseLegacyMetrics, type ActivityRow } from '../../../src/collectors/llamaswap/parse-activity.js';
 import { parseModelList, parseRunning, parseVersion } from '../../../src/collectors/llamaswap/parse-api.js';
 import { isInferenceRequest, LineSplitter, parseGoDuration, parseRequestLogLine } from '../../../src/collectors/llamaswap/parse-log.js';
@@ -26,7 +26,7 @@ describe('activity page (v236+)', () => {
   });
 
   it('an empty store is an empty page', () => {
-    expect(parseActivityPage(fixture('activity-page-empty.json'))).toEqual({ rows: [], malformed: 0, total: 0 });
+    expect(parseActivityPage(fixture('activity-page-empty.json'))).toEqual({ rows: [], malformed: 0, malformedIds: [], total: 0 });
   });
 
   it('skips malformed rows and counts them, keeping the valid ones exact', () => {
@@ -34,6 +34,8 @@ describe('activity page (v236+)', () => {
     expect(p.rows.map((r) => r.id)).toEqual([7, 12]);
     expect(p.rows[1]?.durationSeconds).toBeUndefined();
     expect(p.malformed).toBe(12);
+    // The ids of skipped rows that had a usable one (so a re-read page does not report them twice).
+    expect(p.malformedIds).toEqual([9, 10, 11, 14, 7]);
   });
 
   it('a truncated, non-JSON or wrongly shaped body is a clear error', () => {
@@ -48,8 +50,8 @@ describe('legacy /api/metrics (v209–v235)', () => {
   it('v230 rows carry error_msg: a load failure is recognised', () => {
     const p = parseLegacyMetrics(fixture('metrics-v230.json'));
     expect(p.rows.map((r) => [r.id, r.status, isLoadFailure(r.status, r.errorMsg)])).toEqual([
-      [1, 200, false],
-      [2, 500, true],
+      [0, 200, false],
+      [1, 500, true],
     ]);
   });
   it('v215 rows have 502 without error_msg: counted as 502, not as load failures', () => {
@@ -60,14 +62,14 @@ describe('legacy /api/metrics (v209–v235)', () => {
     ]);
     expect(p.rows.some((r) => isLoadFailure(r.status, r.errorMsg))).toBe(false);
   });
-  it('pre-v209 rows have no status (and id 0 is not a valid id)', () => {
+  it('pre-v209 rows have no status; the ring buffer numbers rows from 0 (id 0 is a row)', () => {
     const p = parseLegacyMetrics(fixture('metrics-v200-no-status.json'));
-    expect(p.rows).toHaveLength(1);
+    expect(p.rows.map((r) => r.id)).toEqual([0, 1]);
     expect(p.rows[0]?.status).toBeUndefined();
-    expect(p.malformed).toBe(1);
+    expect(p.malformed).toBe(0);
   });
   it('null is an empty store; an object is an error', () => {
-    expect(parseLegacyMetrics(fixture('metrics-null.json'))).toEqual({ rows: [], malformed: 0 });
+    expect(parseLegacyMetrics(fixture('metrics-null.json'))).toEqual({ rows: [], malformed: 0, malformedIds: [] });
     expect(() => parseLegacyMetrics('{"data":[]}')).toThrow(/JSON array/);
   });
 });
@@ -134,22 +136,42 @@ describe('request log lines (all versions)', () => {
 
 describe('watermark accounting', () => {
   const row = (id: number, ts = `t${id}`, status = 200): ActivityRow => ({ id, timestamp: ts, model: 'm', status, durationSeconds: 0.2, errorMsg: '' });
-  it('counts only rows after the watermark', () => {
-    const plan = planBatch({ id: 5, timestamp: 't5' }, [row(5), row(6), row(7)]);
+  it('counts only rows after the watermark, whatever order the rows arrived in', () => {
+    const plan = reconcile({ id: 5, timestamp: 't5' }, [row(7), row(5), row(6), row(6)], 1);
     expect(plan).toEqual({ restart: false, fresh: [row(6), row(7)], missed: 0, next: { id: 7, timestamp: 't7' } });
+    // Older rows read on the same page (newest first, past the watermark) are not new.
+    expect(reconcile({ id: 5, timestamp: 't5' }, [row(8), row(7), row(6), row(5), row(4), row(3)], 1).fresh.map((r) => r.id)).toEqual([6, 7, 8]);
   });
-  it('rows evicted before they were read are missed, not invented', () => {
-    const plan = planBatch({ id: 5, timestamp: 't5' }, [row(1006), row(1007)]);
-    expect(plan.restart).toBe(false);
-    if (!plan.restart) expect([plan.fresh.length, plan.missed]).toEqual([2, 1000]);
+  it('nothing new is nothing, however many polls', () => {
+    let wm = { id: 5, timestamp: 't5' };
+    for (let i = 0; i < 60; i++) {
+      const plan = reconcile(wm, [row(5), row(4), row(3)], 1);
+      expect([plan.restart, plan.fresh.length, plan.missed]).toEqual([false, 0, 0]);
+      wm = plan.next;
+    }
   });
-  it('ids going backwards or the watermark row changing means a restart', () => {
-    expect(planBatch({ id: 5, timestamp: 't5' }, [])).toEqual({ restart: true });
-    expect(planBatch({ id: 5, timestamp: 't5' }, [row(5, 'other'), row(6)])).toEqual({ restart: true });
-    expect(planBatch({ id: 5, timestamp: 't5' }, [row(3)])).toEqual({ restart: true });
-    // After a restart everything from id 1 is new; rows already evicted are missed.
-    const after = planBatch(EMPTY_WATERMARK, [row(3), row(4)]);
-    expect(after.restart === false && [after.fresh.length, after.missed]).toEqual([2, 2]);
+  it('rows evicted before they were read (or beyond the per-poll bound) are missed, not invented', () => {
+    const plan = reconcile({ id: 5, timestamp: 't5' }, [row(1006), row(1007)], 1);
+    expect([plan.restart, plan.fresh.length, plan.missed]).toEqual([false, 2, 1000]);
+  });
+  it('sparse ids of a file-backed store: the watermark row gone but older rows there is the same store', () => {
+    const plan = reconcile({ id: 5, timestamp: 't5' }, [row(3), row(4), row(9)], 1);
+    expect([plan.restart, plan.fresh.length, plan.missed]).toEqual([false, 1, 0]);
+  });
+  it('ids going backwards, an emptied store or the watermark row changing means a restart', () => {
+    expect(reconcile({ id: 5, timestamp: 't5' }, [], 1)).toEqual({ restart: true, fresh: [], missed: 0, next: EMPTY_WATERMARK });
+    const changed = reconcile({ id: 5, timestamp: 't5' }, [row(5, 'other'), row(6), row(1), row(2), row(3), row(4)], 1);
+    expect([changed.restart, changed.fresh.length, changed.missed]).toEqual([true, 6, 0]);
+    expect(reconcile({ id: 5, timestamp: 't5' }, [row(3)], 1).restart).toBe(true);
+    // Ring buffer (v140–v235): ids from 0, so after a restart the rows below the oldest read are missed from 0.
+    const ring = reconcile({ id: 900, timestamp: 't900' }, [row(0), row(1)], 0);
+    expect([ring.restart, ring.fresh.length, ring.missed]).toEqual([true, 2, 0]);
+    expect(reconcile({ id: 900, timestamp: 't900' }, [row(5), row(6)], 0).missed).toBe(5);
+    // After a restart everything from the first id is new; rows already evicted are missed.
+    const after = reconcile(EMPTY_WATERMARK, [row(3), row(4)], 1);
+    expect([after.restart, after.fresh.length, after.missed]).toEqual([false, 2, 2]);
+    // Row 0 is a row (the old parser dropped it).
+    expect(reconcile(EMPTY_WATERMARK, [row(0), row(1)], 0).fresh).toHaveLength(2);
   });
   it('tallies codes, histogram and load failures, bounding model labels', () => {
     const t = new Tally(2);
@@ -163,6 +185,7 @@ describe('watermark accounting', () => {
     const h = t.durations.get('a');
     expect([h?.count, h?.sum, h?.counts[0], h?.counts.at(-1)]).toEqual([2, 3.05, 1, 2]);
     expect(t.totalRequests()).toBe(4);
+    expect(t.folded).toBe(1);
   });
 });
 
