@@ -235,15 +235,20 @@ describe('cost', () => {
     expect(turns).toBe(1);
     expect(s.series('silentwatch_queue_jobs', { prefix: 'many', state: 'waiting' }).every((x) => x.value === 3)).toBe(true);
     expect(s.series('silentwatch_queue_oldest_waiting_job_age_seconds')).toHaveLength(200);
-    // Exactly the planned commands: 3 LLEN, 5 ZCARD, 2 LRANGE, 1 EXISTS, 1+1 HGET per queue, one CLIENT LIST; no SCAN, no KEYS, no EVAL.
+    // Exactly the planned commands per queue: 3 LLEN, 5 ZCARD, 1 ZCOUNT, 2 LRANGE, 1 LINDEX, 1 ZRANGE, 1 EXISTS,
+    // 1 HGET (paused flag; the next job's enqueue time is cached), 1 XRANGE; one CLIENT LIST; no SCAN, KEYS, EVAL.
     expect(delta('llen')).toBe(600);
     expect(delta('zcard')).toBe(1000);
+    expect(delta('zcount')).toBe(200);
     expect(delta('lrange')).toBe(400);
+    expect(delta('lindex')).toBe(200);
+    expect(delta('zrange')).toBe(200);
     expect(delta('exists')).toBe(200);
-    expect(delta('hget')).toBe(400);
+    expect(delta('hget')).toBe(200);
+    expect(delta('xrange')).toBe(200);
     expect(delta('client|list')).toBe(1);
-    for (const c of ['scan', 'keys', 'eval', 'evalsha']) expect(delta(c)).toBe(0);
-    expect(h.instance.describe?.()['last scrape']).toBe(`1 round trip(s), ${1 + 200 * 13} commands`);
+    for (const c of ['scan', 'keys', 'eval', 'evalsha', 'xinfo|stream']) expect(delta(c)).toBe(0);
+    expect(h.instance.describe?.()['last scrape']).toBe(`1 round trip(s), ${1 + 200 * 16} commands`);
   });
 });
 
