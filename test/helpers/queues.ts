@@ -204,9 +204,10 @@ export function hungWorker(lib: 'bullmq6' | 'bullmq5', connection: Connection, p
 }
 
 /** A healthy, busy BullMQ queue: jobs keep arriving every `everyMs`, a worker takes `jobMs` per job (removeOnComplete, as Immich). */
-export async function busyQueue(lib: 'bullmq6' | 'bullmq5', connection: Connection, prefix: string, name: string, opts: { backlog: number; everyMs: number; jobMs: number }): Promise<Closer> {
+export async function busyQueue(lib: 'bullmq6' | 'bullmq5', connection: Connection, prefix: string, name: string, opts: { backlog: number; everyMs: number; jobMs: number; maxLenEvents?: number }): Promise<Closer> {
   const M = mqOf(lib);
-  const queue = new M.Queue(name, { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });
+  const streams = opts.maxLenEvents ? { streams: { events: { maxLen: opts.maxLenEvents } } } : {};
+  const queue = new M.Queue(name, { connection, prefix, ...streams, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });
   await queue.addBulk(Array.from({ length: opts.backlog }, (_, i) => ({ name: 'job', data: { i } })));
   const worker = new M.Worker(name, () => new Promise<void>((r) => setTimeout(r, opts.jobMs)), { connection, prefix, concurrency: 2 });
   const feeder = setInterval(() => void queue.add('job', {}).catch(() => undefined), opts.everyMs);
