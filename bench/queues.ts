@@ -125,7 +125,11 @@ try {
   const lx: number[] = [];
   const cx: number[] = [];
   const sx: number[] = [];
+  const px: number[] = [];
   for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await Promise.all(queues.map((q) => q.getJobCounts()));
+    px.push(performance.now() - t0);
     let t = performance.now();
     await limitRun();
     lx.push(performance.now() - t);
@@ -139,6 +143,8 @@ try {
   const limit = { p50: pct(lx, 50), p99: pct(lx, 99) };
   const collector = { p50: pct(cx, 50), p99: pct(cx, 99) };
   const same = { p50: pct(sx, 50), p99: pct(sx, 99) };
+  // BullMQ's getJobCounts() for every queue in parallel, interleaved with the others (the anchor of the target)
+  const parInterleaved = { p50: pct(px, 50), p99: pct(px, 99) };
 
   // 3. BullMQ getJobCounts, sequential and parallel.
   const seq = await time(100, async () => {
@@ -176,7 +182,8 @@ try {
     ['anchor: one pipelined LLEN/ZCARD round trip (physical limit, interleaved)', ms(limit.p50), ms(limit.p99), '1.00×', `${QUEUES * 8} commands`],
     ['the collector\'s own commands as one raw pipeline (interleaved)', ms(same.p50), ms(same.p99), ratio(same.p50, limit.p50), `${ownCommands} commands; collector vs this: ${ratio(collector.p50, same.p50)}`],
     ['BullMQ getJobCounts(), 40 queues sequential', ms(seq.p50), ms(seq.p99), ratio(seq.p50, limit.p50), '40 round trips (EVALSHA each)'],
-    ['BullMQ getJobCounts(), 40 queues in parallel', ms(par.p50), ms(par.p99), ratio(par.p50, limit.p50), '40 EVALSHA, pipelined by ioredis'],
+    ['BullMQ getJobCounts(), 40 queues in parallel (run alone)', ms(par.p50), ms(par.p99), ratio(par.p50, limit.p50), '40 EVALSHA, pipelined by ioredis'],
+    ['BullMQ getJobCounts(), 40 queues in parallel (interleaved)', ms(parInterleaved.p50), ms(parInterleaved.p99), ratio(parInterleaved.p50, limit.p50), `collector vs this: ${ratio(collector.p50, parInterleaved.p50)}`],
     'skipped' in rex
       ? ['redis_exporter --check-keys', 'skipped', '', '', rex.skipped]
       : ['redis_exporter --check-keys (same 8 state keys per queue)', ms(rex.p50), ms(rex.p99), ratio(rex.p50, limit.p50), `${rex.bytes} bytes/scrape; SCANs the keyspace every scrape`],
@@ -193,7 +200,7 @@ try {
     '',
     `Targets (steady state, the event stream read every scrape): one round trip: **${cost.startsWith('1 round trip') ? 'met' : 'missed'}** (${cost}); ` +
       `≤ 1.5× its own commands sent raw: **${ratio(collector.p50, same.p50)} ${collector.p50 <= 1.5 * same.p50 ? 'met' : 'missed'}**; ` +
-      `within 1.5× of BullMQ getJobCounts() for all queues in parallel: **${ratio(collector.p50, par.p50)} ${collector.p50 <= 1.5 * par.p50 ? 'met' : 'missed'}**; ` +
+      `within 1.5× of BullMQ getJobCounts() for all queues in parallel (both interleaved): **${ratio(collector.p50, parInterleaved.p50)} ${collector.p50 <= 1.5 * parInterleaved.p50 ? 'met' : 'missed'}**; ` +
       `≥ 100× faster than redis_exporter --check-keys: **${speedup} ${'skipped' in rex ? 'not measured' : rex.p50 >= 100 * collector.p50 ? 'met' : 'missed'}**.`,
     '',
     `The collector's round trip carries more than the LLEN/ZCARD limit's: CLIENT LIST (workers), EXISTS (vanished queues), HGET meta paused, the tails of wait/paused/active/prioritized (oldest ages; the enqueue time of an unchanged next job is cached by job id), ZCOUNT of due delayed jobs and one XRANGE of the event stream — ${cmdsPerScrape.toFixed(0)} commands against the limit's ${QUEUES * 8}.`,
