@@ -11,17 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../../helpers/daemon.js';
 import { startRedis, type RunningRedis } from '../../helpers/redis.js';
 import { connectionOf, hungBullQueue, hungWorker, workerProcess, type Closer } from '../../helpers/queues.js';
-import { harness, type Harness } from './collector-harness.js';
+import { harnessPool } from './collector-harness.js';
 
 let redis: RunningRedis;
 let admin: Redis;
 const closers: Closer[] = [];
-const harnesses: Harness[] = [];
-const make = (o: Record<string, unknown>): Harness => {
-  const h = harness(o);
-  harnesses.push(h);
-  return h;
-};
+const pool = harnessPool();
+const make = pool.make;
 const conn = () => connectionOf(redis.port);
 
 beforeAll(async () => {
@@ -29,7 +25,7 @@ beforeAll(async () => {
   admin = new Redis(redis.port, '127.0.0.1');
 });
 afterAll(async () => {
-  for (const h of harnesses) await h.close();
+  await pool.closeAll();
   // A hung processor never settles: close everything in parallel, each bounded.
   const bounded = async (c: Closer, i: number): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;

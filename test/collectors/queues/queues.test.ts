@@ -10,24 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RunningRedis } from '../../helpers/redis.js';
 import { waitFor } from '../../helpers/daemon.js';
 import { bullmqQueues, connectionOf, populateBull, populateBullMQ, type Closer } from '../../helpers/queues.js';
-import { countingProxy, harness, type Harness } from './collector-harness.js';
+import { countingProxy, harnessPool } from './collector-harness.js';
 
 let redis: RunningRedis;
 let admin: Redis;
 const closers: Closer[] = [];
-const harnesses: Harness[] = [];
-const make = (o: Record<string, unknown>): Harness => {
-  const h = harness(o);
-  harnesses.push(h);
-  return h;
-};
+const pool = harnessPool();
+const make = pool.make;
 
 beforeAll(async () => {
   redis = await startRedis();
   admin = new Redis(redis.port, '127.0.0.1');
 });
 afterAll(async () => {
-  for (const h of harnesses) await h.close();
+  await pool.closeAll();
   for (const c of closers.reverse()) await c();
   admin?.disconnect();
   await redis?.stop();
@@ -159,8 +155,7 @@ describe('robustness', () => {
   it('Redis too slow (CLIENT PAUSE): a clear time-out within the budget, then recovery', async () => {
     const { close } = await bullmqQueues('bullmq6', connectionOf(redis.port), 'slow', ['ocr'], 1);
     closers.push(close);
-    const h = harness({ redis_url: redis.url, prefixes: 'slow' }, 1);
-    harnesses.push(h);
+    const h = make({ redis_url: redis.url, prefixes: 'slow' }, 1);
     expect((await h.scrape()).value('silentwatch_queue_jobs', { prefix: 'slow', queue: 'ocr', state: 'waiting' })).toBe(1);
     await admin.call('CLIENT', 'PAUSE', '2500', 'ALL');
     const t = performance.now();
