@@ -1,6 +1,10 @@
 /** Queues drill-down: Bull/BullMQ backlog per state, oldest waiting job, workers, paused flag. */
 import { ALERT_WINDOW, QUEUE_WAITING_STATES, THRESHOLDS as T, UIDS } from './constants.js';
 import { I, INSTANCE_VARIABLE, type DashboardSpec } from './common.js';
+import { queueBacklog, queueEvents, queueEventsLost, queueOldestActive } from '../../src/collectors/queues/metrics.js';
+import { QUEUE_THRESHOLDS } from '../../src/thresholds/queues.js';
+
+const ACTIVE_MAX_AGE = QUEUE_THRESHOLDS.queue_active_job_max_age_seconds.default;
 
 const Q = `${I}, queue=~"$queue"`;
 
@@ -18,6 +22,45 @@ export const queues: DashboardSpec = {
     },
   ],
   rows: [
+    {
+      title: 'Progress',
+      panels: [
+        {
+          title: 'Throughput (jobs finished per minute)',
+          w: 12,
+          unit: 'short',
+          description:
+            "Jobs completed and failed per minute, counted from BullMQ's event stream (works with removeOnComplete). Flat at 0 while the backlog is above 0: work has stopped (QueueNotProgressing). Bull 3/4 keeps no event stream: no series for its queues.",
+          queries: [{ expr: `sum by (prefix, queue, event) (rate(${queueEvents.name}{${Q}, event=~"completed|failed"}[5m])) * 60`, legend: '{{prefix}}:{{queue}} {{event}}' }],
+          min: 0,
+        },
+        {
+          title: 'Oldest active job',
+          w: 12,
+          unit: 's',
+          description: `How long the longest-running active job has been running. Above ${ACTIVE_MAX_AGE} s (dashed line, the QueueActiveJobStuck threshold) its processor probably never returns, or its worker died holding it.`,
+          queries: [{ expr: `max by (prefix, queue) (${queueOldestActive.name}{${Q}})`, legend: '{{prefix}}:{{queue}}' }],
+          min: 0,
+          thresholds: [{ value: ACTIVE_MAX_AGE, color: 'red' }],
+        },
+        {
+          title: 'Backlog (ready to run)',
+          w: 12,
+          unit: 'short',
+          description: 'Jobs ready to run that no worker has taken: waiting + paused + prioritized + delayed jobs whose time has come.',
+          queries: [{ expr: `sum by (prefix, queue) (${queueBacklog.name}{${Q}})`, legend: '{{prefix}}:{{queue}}' }],
+          min: 0,
+        },
+        {
+          title: 'Events lost to trimming',
+          w: 12,
+          unit: 'short',
+          description: "Events BullMQ trimmed from a queue's stream before silentwatch read them, over the last hour. Above 0: throughput reads low; scrape more often or raise the queue's streams.events.maxLen.",
+          queries: [{ expr: `sum by (prefix, queue) (increase(${queueEventsLost.name}{${Q}}[1h]))`, legend: '{{prefix}}:{{queue}}' }],
+          min: 0,
+        },
+      ],
+    },
     {
       title: 'Backlog',
       panels: [

@@ -28,10 +28,10 @@ export const CULPRITS: Readonly<Record<string, string>> = {
     '{{ with printf "silentwatch_container_memory_limit_bytes{instance=%q, id=%q}" $labels.instance $labels.id | query }}' +
     ' Memory limit {{ . | first | value | humanize1024 }}B, working set now {{ $ws }}B.{{ else }} No memory limit; working set now {{ $ws }}B.{{ end }}{{ end }}',
   QueueStalled:
-    '{{ with printf "silentwatch_queue_workers{instance=%q, prefix=%q, queue=%q}" $labels.instance $labels.prefix $labels.queue | query }}' +
+    '{{ with printf "silentwatch_queue_workers{instance=%q, redis=%q, prefix=%q, queue=%q}" $labels.instance $labels.redis $labels.prefix $labels.queue | query }}' +
     ' Worker connections to this queue in Redis now: {{ . | first | value | humanize }}.{{ end }}',
   QueueNoWorkers:
-    '{{ with printf "sort_desc(topk(5, silentwatch_queue_workers{instance=%q, prefix=%q} > 0))" $labels.instance $labels.prefix | query }}' +
+    '{{ with printf "sort_desc(topk(5, silentwatch_queue_workers{instance=%q, redis=%q, prefix=%q} > 0))" $labels.instance $labels.redis $labels.prefix | query }}' +
     ' Workers are connected to other queues of {{ $labels.prefix }} ({{ range $i, $s := . }}{{ if $i }}, {{ end }}{{ $s.Labels.queue }}: {{ $s.Value }}{{ end }}):' +
     ' the worker process runs but nothing consumes this queue.' +
     '{{ else }} No queue of {{ $labels.prefix }} has a worker connected: the worker process is down or cannot reach Redis.{{ end }}',

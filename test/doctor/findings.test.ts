@@ -89,6 +89,14 @@ describe('doctor findings', () => {
     const f = stuck.findings.find((x) => x.check === 'stuck-queue');
     expect(f?.severity).toBe('critical');
     expect(f?.fix).toContain('LLEN immich_bull:smartSearch:wait');
+    // a hung processor: a worker connected, one job active for an hour; a prioritized backlog with no worker
+    const hung = diagnose(input({ samples: [s('silentwatch_queue_backlog_jobs', q, 50), s('silentwatch_queue_jobs', { ...q, state: 'active' }, 1), s('silentwatch_queue_workers', q, 1), s('silentwatch_queue_oldest_active_job_age_seconds', q, 3600)] }));
+    expect(hung.findings.find((x) => x.check === 'stuck-queue')?.runbook).toMatch(/QueueActiveJobStuck/);
+    const prio = diagnose(input({ samples: [s('silentwatch_queue_jobs', { ...q, state: 'waiting' }, 0), s('silentwatch_queue_jobs', { ...q, state: 'prioritized' }, 30), s('silentwatch_queue_jobs', { ...q, state: 'active' }, 0), s('silentwatch_queue_workers', q, 0)] }));
+    expect(prio.findings.find((x) => x.check === 'stuck-queue')?.title).toMatch(/30 job\(s\) and no worker/);
+    // paused: nothing
+    const paused = diagnose(input({ samples: [s('silentwatch_queue_backlog_jobs', q, 50), s('silentwatch_queue_jobs', { ...q, state: 'active' }, 0), s('silentwatch_queue_workers', q, 0), s('silentwatch_queue_paused', q, 1)] }));
+    expect(paused.findings).toHaveLength(0);
     const busy = diagnose(input({ samples: [s('silentwatch_queue_jobs', { ...q, state: 'waiting' }, 1200), s('silentwatch_queue_jobs', { ...q, state: 'active' }, 4), s('silentwatch_queue_workers', q, 1), s('silentwatch_queue_oldest_waiting_job_age_seconds', q, 30)] }));
     expect(busy.findings).toHaveLength(0);
   });

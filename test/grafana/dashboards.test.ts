@@ -169,7 +169,7 @@ describe('the checker itself catches mistakes', () => {
     expect(CONTRACT.silentwatch_llamaswap_request_duration_seconds).toEqual({ type: 'histogram', labels: ['server', 'model'] });
     expect(CONTRACT.silentwatch_host_oom_kills_total).toEqual({ type: 'counter', labels: [] });
     // a rename in the catalogue is seen
-    const renamed = catalogueMetrics(doc.replace('`silentwatch_queue_workers` | gauge | `prefix`, `queue`', '`silentwatch_queue_worker_count` | gauge | `prefix`, `queue_name`'));
+    const renamed = catalogueMetrics(doc.replace('`silentwatch_queue_workers` | gauge | `redis`, `prefix`, `queue`', '`silentwatch_queue_worker_count` | gauge | `prefix`, `queue_name`'));
     expect(renamed.silentwatch_queue_workers).toBeUndefined();
     expect(renamed.silentwatch_queue_worker_count?.labels).toEqual(['prefix', 'queue_name']);
   });

@@ -37,6 +37,7 @@ export interface Connection {
   host: string;
   port: number;
   password?: string;
+  db?: number;
 }
 
 export function connectionOf(port: number, password?: string): Connection {
@@ -165,5 +166,66 @@ export async function bullmqQueues(lib: 'bullmq6' | 'bullmq5', connection: Conne
     async close() {
       await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
     },
+  };
+}
+
+/**
+ * A BullMQ worker in a child process (real BullMQ, its own connections) that takes one job and never
+ * returns, so a test can SIGKILL it mid-job the way the kernel's OOM killer would.
+ */
+export async function workerProcess(lib: 'bullmq6' | 'bullmq5', connection: Connection, prefix: string, name: string): Promise<{ kill(): Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const script = `
+    const { Worker } = await import(${JSON.stringify(lib === 'bullmq6' ? 'bullmq' : 'bullmq5')});
+    const w = new Worker(${JSON.stringify(name)}, () => new Promise(() => {}), {
+      connection: ${JSON.stringify(connection)}, prefix: ${JSON.stringify(prefix)}, lockDuration: 2000, stalledInterval: 1000 });
+    w.on('active', () => console.log('active'));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('active'), `${lib} worker process took a job`, 20_000);
+  return {
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** A BullMQ worker whose processor never returns (a hung call to a backend); BullMQ keeps renewing its lock. */
+export function hungWorker(lib: 'bullmq6' | 'bullmq5', connection: Connection, prefix: string, name: string): Closer {
+  const M = mqOf(lib);
+  const w = new M.Worker(name, () => new Promise<void>(() => undefined), { connection, prefix, concurrency: 1 });
+  return async () => {
+    await w.close(true).catch(() => undefined);
+  };
+}
+
+/** A healthy, busy BullMQ queue: jobs keep arriving every `everyMs`, a worker takes `jobMs` per job (removeOnComplete, as Immich). */
+export async function busyQueue(lib: 'bullmq6' | 'bullmq5', connection: Connection, prefix: string, name: string, opts: { backlog: number; everyMs: number; jobMs: number; maxLenEvents?: number }): Promise<Closer> {
+  const M = mqOf(lib);
+  const streams = opts.maxLenEvents ? { streams: { events: { maxLen: opts.maxLenEvents } } } : {};
+  const queue = new M.Queue(name, { connection, prefix, ...streams, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });
+  await queue.addBulk(Array.from({ length: opts.backlog }, (_, i) => ({ name: 'job', data: { i } })));
+  const worker = new M.Worker(name, () => new Promise<void>((r) => setTimeout(r, opts.jobMs)), { connection, prefix, concurrency: 2 });
+  const feeder = setInterval(() => void queue.add('job', {}).catch(() => undefined), opts.everyMs);
+  return async () => {
+    clearInterval(feeder);
+    await worker.close(true).catch(() => undefined);
+    await queue.close().catch(() => undefined);
+  };
+}
+
+/** A Bull 4 worker whose processor never returns. */
+export async function hungBullQueue(connection: Connection, prefix: string, name: string, waiting: number): Promise<Closer> {
+  const redis = { host: connection.host, port: connection.port, password: connection.password, ...(connection.db ? { db: connection.db } : {}) };
+  const queue = new Bull(name, { redis, prefix });
+  void queue.process(1, () => new Promise(() => undefined));
+  for (let i = 0; i <= waiting; i++) await queue.add({ i });
+  await waitFor(async () => (await queue.getJobCounts()).active === 1, `bull ${name}: one active job`);
+  return async () => {
+    await queue.close(true).catch(() => undefined);
   };
 }

@@ -209,7 +209,7 @@ describe.concurrent('fault matrix: Redis (queues)', { timeout: 150_000 }, () => 
     }
     // 10k queues is ~120k commands per scrape: the queues collector gets 8 s of Prometheus' 10 s scrape time-out,
     // every other collector keeps its 1 s, and must still make it (the queues collector yields between chunks).
-    const e = await exporter(r.url, ['--collector.timeout=1s', '--collector.queues.timeout=8s', '--collector.queues.discovery-interval=10m']);
+    const e = await exporter(r.url, ['--collector.timeout=1s', '--collector.queues.timeout=8s', '--collector.queues.discovery-interval=10m', '--collector.queues.max-queues=20000']);
     const m = await waitSuccess(e, 'queues', 60_000);
     expect(m.get('silentwatch_queue_info')).toHaveLength(10_000);
     const before = await snapshot(e);

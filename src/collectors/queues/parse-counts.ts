@@ -1,13 +1,20 @@
 /**
  * The per-queue command plan of one scrape and the pure interpretation of its replies. No I/O: the
- * collector sends `queueCommands()` for every queue in one pipeline and hands each queue's slice of
- * the replies to `interpretCounts()`.
+ * pipeline sends `queueCommands()` (built once per queue at discovery) plus `dueCommand()` for every queue
+ * in one pipeline, and hands each queue's slice of the replies to `interpretCounts()`.
  *
- * Only read-only commands (EXISTS, LLEN, ZCARD, HGET, LRANGE), so a Redis ACL user limited to reads works.
+ * Only read-only commands (EXISTS, LLEN, LINDEX, LRANGE, ZCARD, ZCOUNT, ZRANGE, HGET), so a Redis ACL user
+ * limited to reads works. Key layout and scores (bullmq 6.7.0 / 5.81.5 dist/cjs/commands, bull 4.16.5
+ * lib/commands): a worker takes the next job from the tail of `wait` with RPOPLPUSH into the head of
+ * `active` (moveToActive-11.lua), so the tail of `active` is the job that has been active longest; the
+ * `prioritized` zset is scored `priority * 2^32 + pc` (includes/getPriorityScore.lua), so its first member
+ * is the next prioritized job to run; `delayed` is scored `timestamp * 0x1000 + counter` in both libraries
+ * (includes/getDelayedScore.lua, bull addJob-6.lua), so `ZCOUNT delayed -inf now*0x1000-1` counts the
+ * delayed jobs already due.
  */
 import type { QueueLibrary, QueueRef } from './parse-keys.js';
 
-/** State names as each library's own `getJobCounts()` spells them, plus `paused` for every library (see below). */
+/** State names as each library's own `getJobCounts()` spells them, plus `paused` for every library. */
 export const BULLMQ_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed'] as const;
 export const BULL_STATES = ['waiting', 'active', 'delayed', 'paused', 'completed', 'failed'] as const;
 
@@ -16,46 +23,64 @@ export type Command = readonly [name: string, ...args: string[]];
 export interface QueuePlan {
   readonly ref: QueueRef;
   readonly library: QueueLibrary;
-  /** Job ids whose timestamps are asked for in the same round trip (the last seen oldest-waiting candidates). */
-  readonly cachedIds: readonly string[];
 }
 
-const key = (ref: QueueRef, suffix: string): string => `${ref.prefix}:${ref.queue}:${suffix}`;
-export const jobKey = (ref: QueueRef, id: string): string => `${ref.prefix}:${ref.queue}:${id}`;
+export const queueKey = (ref: QueueRef, suffix: string): string => `${ref.prefix}:${ref.queue}:${suffix}`;
+export const jobKey = queueKey;
 
-/** Number of fixed commands per queue, before the cached timestamp lookups. */
-export const FIXED_COMMANDS = 12;
+/** Number of fixed commands per queue of each library (`queueCommands`), followed by `dueCommand`. */
+export const FIXED_COMMANDS: Readonly<Record<QueueLibrary, number>> = { bullmq: 14, bull: 11 };
 
 export function queueCommands(p: QueuePlan): Command[] {
-  const r = p.ref;
-  const mq = p.library === 'bullmq';
-  const cmds: Command[] = [
-    ['exists', key(r, 'meta'), key(r, 'id'), key(r, 'wait'), key(r, 'meta-paused')],
-    ['llen', key(r, 'wait')],
-    ['llen', key(r, 'paused')],
-    ['llen', key(r, 'active')],
-    ['zcard', key(r, 'delayed')],
-    // Bull has no prioritized / waiting-children sets: ZCARD of a missing key is 0 (one shape for both).
-    ['zcard', key(r, 'prioritized')],
-    ['zcard', key(r, 'waiting-children')],
-    ['zcard', key(r, 'completed')],
-    ['zcard', key(r, 'failed')],
-    mq ? ['hget', key(r, 'meta'), 'paused'] : ['exists', key(r, 'meta-paused')],
-    // The tail is the next job to run, i.e. the oldest waiting one; two elements to step over a v5 marker.
-    ['lrange', key(r, 'wait'), '-2', '-1'],
-    ['lrange', key(r, 'paused'), '-2', '-1'],
+  const k = (s: string): string => queueKey(p.ref, s);
+  if (p.library === 'bullmq') {
+    return [
+      ['exists', k('meta'), k('id'), k('wait'), k('events')],
+      ['llen', k('wait')],
+      ['llen', k('paused')],
+      ['llen', k('active')],
+      ['zcard', k('delayed')],
+      ['zcard', k('prioritized')],
+      ['zcard', k('waiting-children')],
+      ['zcard', k('completed')],
+      ['zcard', k('failed')],
+      ['hget', k('meta'), 'paused'],
+      // The tail is the next job to run, i.e. the oldest waiting one; two elements to step over a v5 marker.
+      ['lrange', k('wait'), '-2', '-1'],
+      ['lrange', k('paused'), '-2', '-1'],
+      ['lindex', k('active'), '-1'],
+      ['zrange', k('prioritized'), '0', '0'],
+    ];
+  }
+  return [
+    ['exists', k('id'), k('wait'), k('meta-paused')],
+    ['llen', k('wait')],
+    ['llen', k('paused')],
+    ['llen', k('active')],
+    ['zcard', k('delayed')],
+    ['zcard', k('completed')],
+    ['zcard', k('failed')],
+    ['exists', k('meta-paused')],
+    ['lrange', k('wait'), '-2', '-1'],
+    ['lrange', k('paused'), '-2', '-1'],
+    ['lindex', k('active'), '-1'],
   ];
-  for (const id of p.cachedIds) cmds.push(['hget', jobKey(r, id), 'timestamp']);
-  return cmds;
+}
+
+/** Delayed jobs whose time has come (score below now * 0x1000): part of the backlog. */
+export function dueCommand(ref: QueueRef, nowMs: number): Command {
+  return ['zcount', queueKey(ref, 'delayed'), '-inf', String(Math.floor(nowMs) * 0x1000 - 1)];
 }
 
 export interface QueueCounts {
   readonly states: ReadonlyMap<string, number>;
   readonly paused: boolean;
-  /** Ids at the tail of `wait` and `paused` (after stepping over markers): the oldest waiting job is one of them. */
-  readonly oldestCandidates: readonly string[];
-  /** Timestamps (ms) of candidates that were asked for in this round trip. */
-  readonly knownTimestamps: ReadonlyMap<string, number>;
+  /** Jobs ready to run and not taken: waiting + paused + prioritized + due delayed. */
+  readonly backlog: number;
+  /** Ids of the next job of `wait`, `paused` and `prioritized`: the oldest waiting job is one of them. */
+  readonly waitingCandidates: readonly string[];
+  /** Id of the job active longest (tail of `active`), if any. */
+  readonly activeCandidate: string | undefined;
 }
 
 export type Reply = readonly [error: Error | null, result: unknown];
@@ -83,6 +108,14 @@ function strList(r: Reply | undefined, what: string): string[] {
   throw new Error(`${what}: unexpected reply ${JSON.stringify(v)}`);
 }
 
+function optString(r: Reply | undefined, what: string): string | undefined {
+  if (!r) throw new Error(`${what}: no reply`);
+  if (r[0]) throw new Error(`${what}: ${r[0].message}`);
+  if (r[1] === null) return undefined;
+  if (typeof r[1] === 'string') return r[1];
+  throw new Error(`${what}: unexpected reply ${JSON.stringify(r[1])}`);
+}
+
 /** A BullMQ v5 marker (`0:<delay>`) at the tail of a wait/paused list: not a job, and not counted by getJobCounts. */
 const isMarker = (id: string): boolean => id.startsWith('0:');
 
@@ -97,46 +130,51 @@ function listState(len: number, tail: string[], library: QueueLibrary): { count:
 }
 
 /**
- * Interprets one queue's replies (in `queueCommands` order). Throws QueueGone when none of the queue's keys
- * exist any more (deleted mid-scrape), or an Error naming the command (a key of the wrong type, …).
+ * Interprets one queue's replies (`queueCommands` then `dueCommand`). Throws QueueGone when none of the
+ * queue's keys exist any more (deleted mid-scrape), or an Error naming the command (a key of the wrong type, …).
  */
 export function interpretCounts(p: QueuePlan, replies: readonly Reply[]): QueueCounts {
-  if (replies.length !== FIXED_COMMANDS + p.cachedIds.length) throw new Error(`expected ${FIXED_COMMANDS + p.cachedIds.length} replies, got ${replies.length}`);
+  const n = FIXED_COMMANDS[p.library] + 1;
+  if (replies.length !== n) throw new Error(`expected ${n} replies, got ${replies.length}`);
   const name = `${p.ref.prefix}:${p.ref.queue}`;
   if (int(replies[0], `${name} exists`) === 0) throw new QueueGone(p.ref);
   const waitLen = int(replies[1], `${name}:wait LLEN`);
   const pausedLen = int(replies[2], `${name}:paused LLEN`);
   const active = int(replies[3], `${name}:active LLEN`);
   const delayed = int(replies[4], `${name}:delayed ZCARD`);
-  const prioritized = int(replies[5], `${name}:prioritized ZCARD`);
-  const waitingChildren = int(replies[6], `${name}:waiting-children ZCARD`);
-  const completed = int(replies[7], `${name}:completed ZCARD`);
-  const failed = int(replies[8], `${name}:failed ZCARD`);
-  const pausedReply = replies[9] as Reply;
+  const states = new Map<string, number>();
+  let i = 5;
+  let prioritized = 0;
+  let waitingChildren = 0;
+  if (p.library === 'bullmq') {
+    prioritized = int(replies[i++], `${name}:prioritized ZCARD`);
+    waitingChildren = int(replies[i++], `${name}:waiting-children ZCARD`);
+  }
+  const completed = int(replies[i++], `${name}:completed ZCARD`);
+  const failed = int(replies[i++], `${name}:failed ZCARD`);
+  const pausedReply = replies[i++] as Reply;
   if (pausedReply[0]) throw new Error(`${name} paused flag: ${pausedReply[0].message}`);
   const paused = p.library === 'bullmq' ? pausedReply[1] === '1' : pausedReply[1] === 1;
-  const wait = listState(waitLen, strList(replies[10], `${name}:wait LRANGE`), p.library);
-  const pausedList = listState(pausedLen, strList(replies[11], `${name}:paused LRANGE`), p.library);
+  const wait = listState(waitLen, strList(replies[i++], `${name}:wait LRANGE`), p.library);
+  const pausedList = listState(pausedLen, strList(replies[i++], `${name}:paused LRANGE`), p.library);
+  const activeCandidate = optString(replies[i++], `${name}:active LINDEX`);
+  const candidates = [wait.oldest, pausedList.oldest];
+  if (p.library === 'bullmq') candidates.push(strList(replies[i++], `${name}:prioritized ZRANGE`)[0]);
+  const due = int(replies[i], `${name}:delayed ZCOUNT`);
 
-  const states = new Map<string, number>();
-  if (p.library === 'bullmq') {
-    states.set('waiting', wait.count).set('active', active).set('delayed', delayed).set('prioritized', prioritized);
-    states.set('waiting-children', waitingChildren).set('paused', pausedList.count).set('completed', completed).set('failed', failed);
-  } else {
-    states.set('waiting', wait.count).set('active', active).set('delayed', delayed).set('paused', pausedList.count);
-    states.set('completed', completed).set('failed', failed);
-  }
-  const oldestCandidates = [wait.oldest, pausedList.oldest].filter((x): x is string => x !== undefined);
-  const knownTimestamps = new Map<string, number>();
-  p.cachedIds.forEach((id, i) => {
-    const r = replies[FIXED_COMMANDS + i] as Reply;
-    const ts = r[0] ? undefined : parseTimestamp(r[1]);
-    if (ts !== undefined) knownTimestamps.set(id, ts);
-  });
-  return { states, paused, oldestCandidates, knownTimestamps };
+  states.set('waiting', wait.count).set('active', active).set('delayed', delayed);
+  if (p.library === 'bullmq') states.set('prioritized', prioritized).set('waiting-children', waitingChildren);
+  states.set('paused', pausedList.count).set('completed', completed).set('failed', failed);
+  return {
+    states,
+    paused,
+    backlog: wait.count + pausedList.count + prioritized + due,
+    waitingCandidates: candidates.filter((x): x is string => x !== undefined),
+    activeCandidate: activeCandidate !== undefined && !isMarker(activeCandidate) ? activeCandidate : undefined,
+  };
 }
 
-/** A job hash `timestamp` field (ms since the epoch, as a decimal string) or undefined when absent or malformed. */
+/** A job hash `timestamp`/`processedOn` field (ms since the epoch, as a decimal string) or undefined when absent or malformed. */
 export function parseTimestamp(v: unknown): number | undefined {
   if (typeof v !== 'string' || !/^\d{1,16}$/.test(v)) return undefined;
   const n = Number(v);

@@ -1,23 +1,57 @@
-/** doctor checks about queues. */
+/** doctor checks about queues: the same cases the queue alerts page on, from one look at the metrics. */
+import { queueBacklog, queueJobs, queueOldest, queueOldestActive, queuePaused, queueWorkers } from '../../collectors/queues/metrics.js';
+import { QUEUE_THRESHOLDS } from '../../thresholds/queues.js';
 import { type Check, RUNBOOK, values, valueFor } from '../check-helpers.js';
 
-/** Queues with work waiting and nobody to do it: the dead-ML-worker case. */
+const ACTIVE_MAX_AGE = QUEUE_THRESHOLDS.queue_active_job_max_age_seconds.default;
+const STALLED_AGE = QUEUE_THRESHOLDS.queue_stalled_oldest_age_seconds.default;
+
+/**
+ * Queues whose work stopped: jobs and no worker (a dead or killed worker), a job active for too long (a
+ * processor that never returns), or jobs waiting with nothing active. A paused queue is left alone.
+ * Progress counters need two looks in time, so "nothing completes" is left to the QueueNotProgressing alert.
+ */
 export const stuckQueues: Check = (input, out) => {
-  const waiting = values(input.samples, 'silentwatch_queue_jobs').filter((v) => v.labels.state === 'waiting' || v.labels.state === 'wait');
-  if (waiting.length === 0 && values(input.samples, 'silentwatch_queue_workers').length === 0) return out.skip('no queue data (queues collector inactive: no Redis found)');
-  for (const w of waiting.filter((x) => x.value > 0)) {
-    const q = { prefix: w.labels.prefix ?? '', queue: w.labels.queue ?? '' };
-    const workers = valueFor(input.samples, 'silentwatch_queue_workers', q);
-    const active = valueFor(input.samples, 'silentwatch_queue_jobs', { ...q, state: 'active' }) ?? 0;
-    const age = valueFor(input.samples, 'silentwatch_queue_oldest_waiting_job_age_seconds', q);
-    if (workers === 0 || (active === 0 && (age ?? 0) > 900)) {
+  const queues = values(input.samples, queueJobs.name).filter((v) => v.labels.state === 'active');
+  if (queues.length === 0 && values(input.samples, queueWorkers.name).length === 0) return out.skip('no queue data (queues collector inactive: no Redis found)');
+  for (const a of queues) {
+    const q = { prefix: a.labels.prefix ?? '', queue: a.labels.queue ?? '', ...(a.labels.redis !== undefined ? { redis: a.labels.redis } : {}) };
+    if (valueFor(input.samples, queuePaused.name, q) === 1) continue;
+    const state = (s: string): number => valueFor(input.samples, queueJobs.name, { ...q, state: s }) ?? 0;
+    const backlog = valueFor(input.samples, queueBacklog.name, q) ?? state('waiting') + state('paused') + state('prioritized');
+    const active = a.value;
+    const workers = valueFor(input.samples, queueWorkers.name, q);
+    const age = valueFor(input.samples, queueOldest.name, q);
+    const activeAge = valueFor(input.samples, queueOldestActive.name, q);
+    const name = `${q.prefix}:${q.queue}${q.redis ? ` (${q.redis})` : ''}`;
+    const confirm = `redis-cli LLEN ${q.prefix}:${q.queue}:wait, ZCARD ${q.prefix}:${q.queue}:prioritized, LINDEX ${q.prefix}:${q.queue}:active -1 (Immich's prefix is immich_bull, not bull)`;
+    const evidence = [`backlog ${backlog}, active ${active}, workers ${workers ?? 'unknown'}`, ...(age !== undefined ? [`oldest waiting job ${Math.round(age)} s old`] : []), ...(activeAge !== undefined ? [`job active for ${Math.round(activeAge)} s`] : [])];
+    if (workers === 0 && backlog + active > 0) {
       out.add({
         check: 'stuck-queue',
-        severity: workers === 0 ? 'critical' : 'warning',
-        title: `queue ${q.prefix}:${q.queue} has ${w.value} waiting job(s) and ${workers === 0 ? 'no worker connected' : 'nothing active'}`,
-        evidence: [`waiting ${w.value}, active ${active}, workers ${workers ?? 'unknown'}`, ...(age !== undefined ? [`oldest waiting job ${Math.round(age)} s old`] : [])],
-        fix: 'Check the worker (Immich: immich_machine_learning / immich_server logs for SIGKILL or fetch failed); restart it; confirm with `redis-cli LLEN ' + `${q.prefix}:${q.queue}:wait\` (Immich's prefix is immich_bull, not bull).`,
-        runbook: `${RUNBOOK}${workers === 0 ? 'QueueNoWorkers' : 'QueueStalled'}.md`,
+        severity: 'critical',
+        title: `queue ${name} has ${backlog + active} job(s) and no worker connected`,
+        evidence,
+        fix: `Check the worker (Immich: immich_server / immich_microservices logs for SIGKILL or fetch failed); restart it; confirm with \`${confirm}\`.`,
+        runbook: `${RUNBOOK}QueueNoWorkers.md`,
+      });
+    } else if (activeAge !== undefined && activeAge > ACTIVE_MAX_AGE) {
+      out.add({
+        check: 'stuck-queue',
+        severity: 'warning',
+        title: `a job of queue ${name} has been active for ${Math.round(activeAge / 60)} min: its processor probably never returns`,
+        evidence,
+        fix: `Restart the worker holding it and look for a hung call to the ML backend; confirm with \`${confirm}\` and HGET of the job's processedOn.`,
+        runbook: `${RUNBOOK}QueueActiveJobStuck.md`,
+      });
+    } else if (backlog > 0 && active === 0 && (age ?? 0) > STALLED_AGE) {
+      out.add({
+        check: 'stuck-queue',
+        severity: 'warning',
+        title: `queue ${name} has ${backlog} waiting job(s) and nothing active`,
+        evidence,
+        fix: `Check the worker (Immich: immich_server / immich_microservices logs); restart it; confirm with \`${confirm}\`.`,
+        runbook: `${RUNBOOK}QueueStalled.md`,
       });
     }
   }

@@ -104,3 +104,18 @@ export function countingProxy(targetPort: number): Promise<CountingProxy> {
     });
   });
 }
+
+/** The harnesses of one test file, made on demand and closed together at its end. */
+export function harnessPool(): { make(options: Record<string, unknown>, timeoutSeconds?: number): Harness; closeAll(): Promise<void> } {
+  const made: Harness[] = [];
+  return {
+    make(options, timeoutSeconds) {
+      const h = harness(options, timeoutSeconds);
+      made.push(h);
+      return h;
+    },
+    async closeAll() {
+      for (const h of made) await h.close();
+    },
+  };
+}

@@ -91,23 +91,36 @@ describe('CLIENT LIST', () => {
 });
 
 describe('pipeline replies', () => {
+  const fixedPlusDue = (r: Recorded): number => queueCommands(r.plan).length + 1;
   it.each(['replies-bullmq6-every-state.json', 'replies-bullmq5-every-state.json', 'replies-bull4-every-state.json'])('%s equals the library getJobCounts()', (file) => {
     const r = recorded(file);
-    expect(queueCommands(r.plan).length).toBe(r.replies.length);
+    expect(fixedPlusDue(r)).toBe(r.replies.length);
     const c = interpretCounts(r.plan, asReplies(r.replies));
     for (const [state, n] of Object.entries(r.counts)) expect(c.states.get(state), state).toBe(n);
     expect(c.paused).toBe(false);
-    expect(c.oldestCandidates).toHaveLength(1);
+    // next of wait, and of prioritized (BullMQ); the job active longest
+    expect(c.waitingCandidates).toHaveLength(r.plan.library === 'bullmq' ? 2 : 1);
+    expect(c.activeCandidate).toMatch(/^\d+$/);
+    // backlog: waiting + paused + prioritized + due delayed (none due: they wait an hour)
+    expect(c.backlog).toBe((r.counts.waiting ?? 0) + (r.counts.paused ?? 0) + (r.counts.prioritized ?? 0));
   });
 
-  it('BullMQ 5 paused: backlog in paused, flag set, cached timestamps read in the same trip', () => {
+  it('BullMQ 5 paused: backlog in paused, flag set', () => {
     const r = recorded('replies-bullmq5-paused.json');
     const c = interpretCounts(r.plan, asReplies(r.replies));
     expect(c.paused).toBe(true);
     expect(c.states.get('paused')).toBe(3);
     expect(c.states.get('waiting')).toBe(0);
-    expect(c.oldestCandidates).toEqual(['1']);
-    expect(c.knownTimestamps.get('1')).toBe(Number(r.replies.at(-2)));
+    expect(c.backlog).toBe(3);
+    expect(c.waitingCandidates).toEqual(['1']);
+    expect(c.activeCandidate).toBeUndefined();
+  });
+
+  it('due delayed jobs count in the backlog', () => {
+    const r = recorded('replies-bullmq6-every-state.json');
+    const replies = asReplies(r.replies);
+    replies[replies.length - 1] = [null, 2];
+    expect(interpretCounts(r.plan, replies).backlog).toBe(interpretCounts(r.plan, asReplies(r.replies)).backlog + 2);
   });
 
   it('steps over a BullMQ v5 "0:" marker at the tail like getCounts does', () => {
@@ -117,7 +130,7 @@ describe('pipeline replies', () => {
     replies[10] = [null, ['7', '0:1000']];
     const c = interpretCounts(r.plan, replies);
     expect(c.states.get('waiting')).toBe(2);
-    expect(c.oldestCandidates).toEqual(['7']);
+    expect(c.waitingCandidates[0]).toBe('7');
     replies[1] = [null, 1];
     replies[10] = [null, ['0:1000']];
     expect(interpretCounts(r.plan, replies).states.get('waiting')).toBe(0);
@@ -129,15 +142,18 @@ describe('pipeline replies', () => {
     gone[0] = [null, 0];
     expect(() => interpretCounts(r.plan, gone)).toThrow(QueueGone);
     const wrong = asReplies(r.replies);
-    wrong[7] = [new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), null];
+    wrong[5] = [new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), null];
     expect(() => interpretCounts(r.plan, wrong)).toThrow(/bull3:media:completed ZCARD: WRONGTYPE/);
-    expect(() => interpretCounts(r.plan, asReplies(r.replies).slice(0, FIXED_COMMANDS - 2))).toThrow(/expected 12 replies, got 10/);
+    expect(() => interpretCounts(r.plan, asReplies(r.replies).slice(0, FIXED_COMMANDS.bull - 2))).toThrow(/expected 12 replies, got 9/);
     const nan = asReplies(r.replies);
     nan[1] = [null, 'NaN'];
     expect(() => interpretCounts(r.plan, nan)).toThrow(/wait LLEN: unexpected reply "NaN"/);
     const neg = asReplies(r.replies);
     neg[3] = [null, -1];
     expect(() => interpretCounts(r.plan, neg)).toThrow(/unexpected reply -1/);
+    const badActive = asReplies(r.replies);
+    badActive[10] = [null, 7];
+    expect(() => interpretCounts(r.plan, badActive)).toThrow(/active LINDEX: unexpected reply 7/);
   });
 
   it('timestamps: malformed ones are skipped, the oldest candidate wins, never negative', () => {

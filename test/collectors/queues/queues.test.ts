@@ -10,24 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RunningRedis } from '../../helpers/redis.js';
 import { waitFor } from '../../helpers/daemon.js';
 import { bullmqQueues, connectionOf, populateBull, populateBullMQ, type Closer } from '../../helpers/queues.js';
-import { countingProxy, harness, type Harness } from './collector-harness.js';
+import { countingProxy, harnessPool } from './collector-harness.js';
 
 let redis: RunningRedis;
 let admin: Redis;
 const closers: Closer[] = [];
-const harnesses: Harness[] = [];
-const make = (o: Record<string, unknown>): Harness => {
-  const h = harness(o);
-  harnesses.push(h);
-  return h;
-};
+const pool = harnessPool();
+const make = pool.make;
 
 beforeAll(async () => {
   redis = await startRedis();
   admin = new Redis(redis.port, '127.0.0.1');
 });
 afterAll(async () => {
-  for (const h of harnesses) await h.close();
+  await pool.closeAll();
   for (const c of closers.reverse()) await c();
   admin?.disconnect();
   await redis?.stop();
@@ -159,8 +155,7 @@ describe('robustness', () => {
   it('Redis too slow (CLIENT PAUSE): a clear time-out within the budget, then recovery', async () => {
     const { close } = await bullmqQueues('bullmq6', connectionOf(redis.port), 'slow', ['ocr'], 1);
     closers.push(close);
-    const h = harness({ redis_url: redis.url, prefixes: 'slow' }, 1);
-    harnesses.push(h);
+    const h = make({ redis_url: redis.url, prefixes: 'slow' }, 1);
     expect((await h.scrape()).value('silentwatch_queue_jobs', { prefix: 'slow', queue: 'ocr', state: 'waiting' })).toBe(1);
     await admin.call('CLIENT', 'PAUSE', '2500', 'ALL');
     const t = performance.now();
@@ -235,15 +230,20 @@ describe('cost', () => {
     expect(turns).toBe(1);
     expect(s.series('silentwatch_queue_jobs', { prefix: 'many', state: 'waiting' }).every((x) => x.value === 3)).toBe(true);
     expect(s.series('silentwatch_queue_oldest_waiting_job_age_seconds')).toHaveLength(200);
-    // Exactly the planned commands: 3 LLEN, 5 ZCARD, 2 LRANGE, 1 EXISTS, 1+1 HGET per queue, one CLIENT LIST; no SCAN, no KEYS, no EVAL.
+    // Exactly the planned commands per queue: 3 LLEN, 5 ZCARD, 1 ZCOUNT, 2 LRANGE, 1 LINDEX, 1 ZRANGE, 1 EXISTS,
+    // 1 HGET (paused flag; the next job's enqueue time is cached), 1 XRANGE; one CLIENT LIST; no SCAN, KEYS, EVAL.
     expect(delta('llen')).toBe(600);
     expect(delta('zcard')).toBe(1000);
+    expect(delta('zcount')).toBe(200);
     expect(delta('lrange')).toBe(400);
+    expect(delta('lindex')).toBe(200);
+    expect(delta('zrange')).toBe(200);
     expect(delta('exists')).toBe(200);
-    expect(delta('hget')).toBe(400);
+    expect(delta('hget')).toBe(200);
+    expect(delta('xrange')).toBe(200);
     expect(delta('client|list')).toBe(1);
-    for (const c of ['scan', 'keys', 'eval', 'evalsha']) expect(delta(c)).toBe(0);
-    expect(h.instance.describe?.()['last scrape']).toBe(`1 round trip(s), ${1 + 200 * 13} commands`);
+    for (const c of ['scan', 'keys', 'eval', 'evalsha', 'xinfo|stream']) expect(delta(c)).toBe(0);
+    expect(h.instance.describe?.()['last scrape']).toBe(`1 round trip(s), ${1 + 200 * 16} commands`);
   });
 });
 
