@@ -8,16 +8,14 @@ import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSharedServices } from '../../src/app.js';
+import { queueJobs as jobs, queueWorkers as workers } from '../../src/collectors/queues/metrics.js';
 import { defineCollector } from '../../src/collectors/types.js';
 import { loadConfig } from '../../src/config.js';
 import type { HostFacts } from '../../src/doctor/index.js';
 import { silentLogger } from '../../src/logger.js';
-import { defineMetric } from '../../src/metrics.js';
 import { CollectorRunner } from '../../src/runner.js';
 import { createApp, listen } from '../../src/server.js';
 
-const jobs = defineMetric({ name: 'silentwatch_queue_jobs', type: 'gauge', help: 'h', labels: ['prefix', 'queue', 'state'] });
-const workers = defineMetric({ name: 'silentwatch_queue_workers', type: 'gauge', help: 'h', labels: ['prefix', 'queue'] });
 
 let closeServer: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -38,8 +36,9 @@ async function start(opts: { maxAgeMs: number; factsTtlMs: number }) {
     create: () => ({
       async collect(sink) {
         collections += 1;
-        sink.set(jobs, { prefix: 'immich_bull', queue: 'smartSearch', state: 'waiting' }, 25);
-        sink.set(workers, { prefix: 'immich_bull', queue: 'smartSearch' }, 0);
+        sink.set(jobs, { redis: 'redis:6379/0', prefix: 'immich_bull', queue: 'smartSearch', state: 'waiting' }, 25);
+        sink.set(jobs, { redis: 'redis:6379/0', prefix: 'immich_bull', queue: 'smartSearch', state: 'active' }, 0);
+        sink.set(workers, { redis: 'redis:6379/0', prefix: 'immich_bull', queue: 'smartSearch' }, 0);
       },
     }),
   });
@@ -115,9 +114,9 @@ describe('status page cost', () => {
     const body = (await res.json()) as { exit_code: number; findings: Array<{ check: string; severity: string; title: string }>; skipped: unknown[]; passed: string[] };
     expect(Object.keys(body)).toEqual(['exit_code', 'findings', 'skipped', 'passed']);
     expect(body.exit_code).toBe(2);
-    expect(body.findings).toEqual([expect.objectContaining({ check: 'stuck-queue', severity: 'critical', title: 'queue immich_bull:smartSearch has 25 waiting job(s) and no worker connected' })]);
+    expect(body.findings).toEqual([expect.objectContaining({ check: 'stuck-queue', severity: 'critical', title: 'queue immich_bull:smartSearch (redis:6379/0) has 25 job(s) and no worker connected' })]);
     const page = await (await h.get('/')).text();
-    expect(page).toContain('queue immich_bull:smartSearch has 25 waiting job(s) and no worker connected');
+    expect(page).toContain('queue immich_bull:smartSearch (redis:6379/0) has 25 job(s) and no worker connected');
     expect(page).toContain('now 25 · low 25 · high 25');
   });
 });
