@@ -44,6 +44,22 @@ export function processMetricNames(): string[] {
     .sort();
 }
 
+/** What a metric name promises: its type and label names. */
+export interface ContractMetric {
+  readonly type: MetricDef['type'];
+  readonly labels: readonly string[];
+}
+
+/**
+ * Every metric name the exporter may expose, with its type and labels: the contract the alert rules, the dashboards
+ * and the tests check against (prom-client's process metrics carry no labels one may rely on).
+ */
+export function metricContract(collectors: readonly AnyCollector[]): Map<string, ContractMetric> {
+  const out = new Map<string, ContractMetric>(catalogue(collectors).map((e) => [e.def.name, { type: e.def.type, labels: e.def.labels }]));
+  for (const n of processMetricNames()) if (!out.has(n)) out.set(n, { type: n.endsWith('_total') ? 'counter' : 'gauge', labels: [] });
+  return out;
+}
+
 const esc = (s: string): string => s.replace(/\|/g, '\\|');
 
 export function metricsMarkdown(collectors: readonly AnyCollector[]): string {

@@ -6,6 +6,7 @@
  */
 import type { MountEntry } from '../collectors/mounts/parse-mountinfo.js';
 import type { Sample } from '../metrics.js';
+import type { Thresholds } from '../thresholds/index.js';
 import type { Check } from './check-helpers.js';
 import { accelImageWithoutDevice, mlMemoryLimit, silentOomKills, unhealthy } from './checks/containers.js';
 import { hostPid, lowVram, modelTtlZero } from './checks/gpu.js';
@@ -56,6 +57,8 @@ export interface DoctorInput {
   readonly hostPidNamespace: boolean | undefined;
   /** Collectors that were active and their last error, to explain skipped checks. */
   readonly collectors: ReadonlyArray<{ name: string; status: string; reason: string; error?: string }>;
+  /** The thresholds to compare with (the alert rules' values); the shipped defaults when absent. */
+  readonly thresholds?: Thresholds;
 }
 
 export interface DoctorReport {
@@ -64,7 +67,7 @@ export interface DoctorReport {
   readonly passed: readonly string[];
 }
 
-export { LOW_VRAM_BYTES, LOW_VRAM_RATIO, ML_MIN_MEMORY_BYTES, ML_RECOMMENDED_MEMORY } from './check-helpers.js';
+export { ML_MIN_MEMORY_BYTES, ML_RECOMMENDED_MEMORY } from './check-helpers.js';
 
 export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   ['silent-oom-kills', silentOomKills],
