@@ -10,6 +10,7 @@ import type { Enablement } from './lib/config-values.js';
 import type { Logger } from './logger.js';
 import { defineMetric, SampleSink, type MetricDef, type Sample } from './metrics.js';
 import { errorMessage, TimeoutError, withTimeout } from './lib/async.js';
+import { timeBudget } from './lib/time-budget.js';
 
 export const collectorSuccess = defineMetric({
   name: 'silentwatch_collector_success',
@@ -235,7 +236,7 @@ export class CollectorRunner {
       this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
       const run = (async () => {
         slot.instance ??= slot.entry.collector.create(slot.entry.context);
-        await slot.instance.collect(sink, { signal: ac.signal });
+        await slot.instance.collect(sink, timeBudget(ac.signal, Date.now() + timeoutS * 1000));
       })();
       const tracked = run.then(
         () => undefined,
