@@ -46,7 +46,7 @@ const globalSections = {
       .string()
       .min(1)
       .optional()
-      .describe("Web config file in Prometheus exporter-toolkit format (tls_server_config, basic_auth_users with bcrypt hashes, http_server_config.headers): the same file node_exporter's --web.config.file takes."),
+      .describe("Web config file in Prometheus exporter-toolkit format (tls_server_config, basic_auth_users with bcrypt hashes, http_server_config.headers): the same file and flag as node_exporter's --web.config.file (--web.config-file is accepted too)."),
   },
   log: {
     level: z.enum(LOG_LEVELS).default('info').describe(`Log level: ${LOG_LEVELS.join(', ')}.`),
@@ -95,7 +95,15 @@ export interface ConfigKey {
   readonly description: string;
   /** Collector enable switches get --x / --no-x instead of --x <value>. */
   readonly isSwitch: boolean;
+  /** Other spellings of the flag, accepted but not shown in --help. */
+  readonly aliases?: readonly string[];
 }
+
+/**
+ * Flags spelled as in every Prometheus exporter rather than by our rule (the exporter-toolkit's
+ * `--web.config.file`), with our rule's spelling kept as an alias.
+ */
+const FLAG_SPELLINGS: Readonly<Record<string, string>> = { 'web.config_file': '--web.config.file' };
 
 function flagFor(path: readonly string[]): string {
   const [head, ...rest] = path;
@@ -112,7 +120,9 @@ function envFor(path: readonly string[]): string {
 }
 
 function key(path: string[], schema: z.ZodType, isSwitch = false): ConfigKey {
-  return { path, flag: flagFor(path), env: envFor(path), schema, description: schema.description ?? '', isSwitch };
+  const ours = flagFor(path);
+  const flag = FLAG_SPELLINGS[path.join('.')] ?? ours;
+  return { path, flag, env: envFor(path), schema, description: schema.description ?? '', isSwitch, ...(flag !== ours ? { aliases: [ours] } : {}) };
 }
 
 /** Keys every collector gets from the runner; a collector option of the same name would silently replace them. */
@@ -208,6 +218,11 @@ function buildProgram(keys: readonly ConfigKey[]): { program: Command; byAttr: M
       const o = new Option(`${k.flag} <value>`, `${k.description} (env ${k.env})`);
       program.addOption(o);
       byAttr.set(o.attributeName(), k);
+      for (const alias of k.aliases ?? []) {
+        const a = new Option(`${alias} <value>`).hideHelp();
+        program.addOption(a);
+        byAttr.set(a.attributeName(), k);
+      }
     }
   }
   return { program, byAttr };

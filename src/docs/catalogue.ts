@@ -100,7 +100,7 @@ export function configurationMarkdown(collectors: readonly AnyCollector[]): stri
     '| — | `--config` | `SILENTWATCH_CONFIG` | YAML configuration file with the keys below (sections `web`, `log`, `path`, `docker`, `collectors`). |',
   ];
   for (const k of configKeys(collectors)) {
-    const flag = k.isSwitch ? `\`${k.flag}\` / \`${k.flag.replace(/^--/, '--no-')}\`` : `\`${k.flag}\``;
+    const flag = k.isSwitch ? `\`${k.flag}\` / \`${k.flag.replace(/^--/, '--no-')}\`` : [k.flag, ...(k.aliases ?? [])].map((f) => `\`${f}\``).join(' or ');
     parts.push(`| \`${k.path.join('.')}\` | ${flag} | \`${k.env}\` | ${esc(k.description)} |`);
   }
   parts.push('');
