@@ -1,8 +1,10 @@
 /**
  * The doctor's checks: pure functions from what the collectors measured (this scrape's samples), Docker's
  * read-only inspect data and the host mount table, to findings with evidence and the exact fix.
- * They encode the seeds' manual checklists (seed 000 OOM/limits/OpenVINO, 001 NFS hard mounts,
- * 002 MODEL_TTL=0 on a shared GPU, 003 ML backends behind a balancer).
+ * They encode the manual checklists of real incidents (OOM kills and memory limits, accelerated images without
+ * their device, NFS hard mounts, MODEL_TTL=0 on a shared GPU, ML backends behind a balancer). One file per area
+ * in checks/; a check refers to metrics through the collectors' definitions and to thresholds through
+ * src/thresholds (the alert rules' values).
  */
 import type { MountEntry } from '../collectors/mounts/parse-mountinfo.js';
 import type { Sample } from '../metrics.js';

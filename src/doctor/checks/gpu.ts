@@ -3,7 +3,7 @@ import { gpuMemoryFree, gpuMemoryTotal } from '../../collectors/nvidia/index.js'
 import { gpuProcessMemory } from '../../lib/gpu-metrics.js';
 import { type Check, RUNBOOK, thresholdsOf, values, valueFor, bytes } from '../check-helpers.js';
 
-/** Seed 002: MACHINE_LEARNING_MODEL_TTL=0 pins every model's VRAM forever on a GPU others need. */
+/** Immich ML with MACHINE_LEARNING_MODEL_TTL=0 pins every model's VRAM forever on a GPU others need. */
 export const modelTtlZero: Check = (input, out) => {
   if (!input.containers) return out.skip('Docker not reachable: cannot read container environment');
   const pinned = input.containers.filter((c) => c.env.MACHINE_LEARNING_MODEL_TTL === '0');
@@ -20,7 +20,7 @@ export const modelTtlZero: Check = (input, out) => {
       severity: shared ? 'critical' : 'warning',
       title: `${c.name} runs with MACHINE_LEARNING_MODEL_TTL=0${shared ? ' on a GPU shared with other processes' : ''}`,
       evidence: [
-        'TTL 0 disables unloading: onnxruntime keeps its CUDA arena forever (seed 002: 10.7 GB of a 16 GB T4)',
+        'TTL 0 disables unloading: onnxruntime keeps its CUDA arena forever (10.7 GB of a 16 GB T4 in one reported case)',
         ...(held > 0 ? [`${c.name} holds ${bytes(held)} of VRAM now`] : []),
         ...(others.length ? [`other GPU processes: ${[...new Set(others.map((o) => o.labels.container || o.labels.process))].join(', ')}`] : []),
       ],
