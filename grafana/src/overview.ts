@@ -41,7 +41,7 @@ export const overview: DashboardSpec = {
           kind: 'bargauge',
           w: 8,
           unit: 'short',
-          description: 'Processes the kernel OOM killer killed inside each container cgroup in the last 24 h, even when the container kept running and Docker shows OOMKilled=false (the seed incident). Empty means no OOM kill.',
+          description: 'Processes the kernel OOM killer killed inside each container cgroup in the last 24 h, even when the container kept running and Docker shows OOMKilled=false. Empty means no OOM kill.',
           queries: [{ expr: `sort_desc(sum by (container, compose_service) (increase(silentwatch_container_oom_kills_total{${I}}[24h])) > 0)`, legend: '{{container}}', instant: true }],
           thresholds: [{ value: 1, color: 'red' }],
           noValue: 'no OOM kill',
