@@ -126,7 +126,7 @@ function key(path: string[], schema: z.ZodType, isSwitch = false): ConfigKey {
 }
 
 /** Keys every collector gets from the runner; a collector option of the same name would silently replace them. */
-export const RESERVED_COLLECTOR_OPTIONS = ['enabled', 'timeout'] as const;
+const RESERVED_COLLECTOR_OPTIONS = ['enabled', 'timeout'] as const;
 
 function collectorShape(c: AnyCollector): Record<string, z.ZodType> {
   const clash = RESERVED_COLLECTOR_OPTIONS.filter((k) => Object.hasOwn(c.options.shape, k));
@@ -153,7 +153,7 @@ export function configKeys(collectors: readonly AnyCollector[]): ConfigKey[] {
   return keys;
 }
 
-export function configSchema(collectors: readonly AnyCollector[]): z.ZodType {
+function configSchema(collectors: readonly AnyCollector[]): z.ZodType {
   const sections: Record<string, z.ZodType> = {};
   for (const [section, shape] of Object.entries(globalSections)) sections[section] = z.object(shape).strict().prefault({});
   const perCollector: Record<string, z.ZodType> = { ...collectorsGlobal };
