@@ -4,18 +4,17 @@
  *
  *   npx tsx scripts/render-rules.ts --thresholds my.yml --out DIR
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
-import { resolveThresholds } from '../rules/src/index.js';
+import { DEFAULT_THRESHOLDS } from '../rules/src/index.js';
 import { renderRuleFiles } from '../rules/src/render.js';
+import { loadThresholdsFile } from '../src/thresholds/index.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { thresholds: { type: 'string' }, out: { type: 'string' } } });
   if (!values.out) throw new Error('--out DIR is required (the shipped rules/ are written by `npm run generate`)');
-  const overrides: unknown = values.thresholds ? parse(await readFile(values.thresholds, 'utf8')) : {};
-  const files = renderRuleFiles(resolveThresholds(overrides ?? {}));
+  const files = renderRuleFiles(values.thresholds ? loadThresholdsFile(values.thresholds) : DEFAULT_THRESHOLDS);
   await mkdir(values.out, { recursive: true });
   for (const [file, text] of files) await writeFile(join(values.out, file), text);
   console.log(`wrote ${[...files.keys()].join(', ')} to ${values.out}`);

@@ -12,8 +12,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AnyCollector, HostPaths } from './collectors/types.js';
+import { errorMessage } from './lib/async.js';
 import { duration, enablement, listenAddress, type Enablement, type ListenAddress } from './lib/config-values.js';
+import { issueLines } from './lib/zod-issues.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { loadThresholdsFile } from './thresholds/index.js';
 import { VERSION } from './version.js';
 
 export const DEFAULT_PORT = 10290;
@@ -64,6 +67,13 @@ const globalSections = {
       .describe('Docker Engine API endpoint (read-only use). Defaults to $DOCKER_HOST or the local socket.'),
     timeout: duration().prefault('3s').describe('Time-out of one Docker API request.'),
   },
+  thresholds: {
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('YAML file of alert thresholds (the keys of docs/alerts.md) that you render your alert rules with: `silentwatch doctor` then compares with the same values. Default: the shipped thresholds.'),
+  },
 } as const;
 
 const collectorsGlobal = {
@@ -81,6 +91,7 @@ export interface Config {
   log: { level: LogLevel };
   path: HostPaths;
   docker: { host: string; timeout: number };
+  thresholds: { file?: string };
   collectors: { timeout: number } & Record<string, CollectorConfig | number>;
   /** The YAML file read, if any. */
   configFile?: string;
@@ -99,10 +110,7 @@ export interface ConfigKey {
   readonly aliases?: readonly string[];
 }
 
-/**
- * Flags spelled as in every Prometheus exporter rather than by our rule (the exporter-toolkit's
- * `--web.config.file`), with our rule's spelling kept as an alias.
- */
+/** Flags spelled as in every Prometheus exporter (exporter-toolkit's `--web.config.file`); our rule's spelling stays an alias. */
 const FLAG_SPELLINGS: Readonly<Record<string, string>> = { 'web.config_file': '--web.config.file' };
 
 function flagFor(path: readonly string[]): string {
@@ -188,7 +196,7 @@ function readYaml(file: string): Raw {
     throw new ConfigError(`config: ${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config: ${file}: expected a mapping of sections (web, log, path, docker, collectors) at the top level`);
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config: ${file}: expected a mapping of sections (web, log, path, docker, thresholds, collectors) at the top level`);
   return doc as Raw;
 }
 
@@ -266,23 +274,17 @@ export function loadConfig(opts: LoadOptions): Config {
 
   const parsed = configSchema(opts.collectors).safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, sources, configFile));
+  const thresholdsFile = (parsed.data as Pick<Config, 'thresholds'>).thresholds.file;
+  try {
+    if (thresholdsFile !== undefined) loadThresholdsFile(thresholdsFile);
+  } catch (e) {
+    throw new ConfigError(`config: thresholds.file (from ${sources.get('thresholds.file') ?? `file ${configFile}`}): ${errorMessage(e)}`);
+  }
   return { ...(parsed.data as Omit<Config, 'configFile'>), ...(configFile ? { configFile } : {}) };
 }
 
 function formatIssues(err: z.ZodError, sources: ReadonlyMap<string, string>, file: string | undefined): string {
-  const lines = err.issues.map((issue) => {
-    const path = issue.path.map(String);
-    if (issue.code === 'unrecognized_keys') {
-      const where = path.length ? `${path.join('.')}.` : '';
-      return `unknown key ${issue.keys.map((k) => where + k).join(', ')}${file ? ` in ${file}` : ''}`;
-    }
-    const name = path.join('.');
-    const source = sources.get(name) ?? (file ? `file ${file}` : 'default');
-    let message = issue.message;
-    if (issue.code === 'invalid_type') message = `expected ${issue.expected}`;
-    if (issue.code === 'invalid_value' && 'values' in issue) message = `expected one of ${issue.values.map(String).join(', ')}`;
-    return `${name} (from ${source}): ${message}`;
-  });
+  const lines = issueLines(err, (name) => sources.get(name) ?? (file ? `file ${file}` : 'default'), file);
   return `config: invalid configuration:\n  ${lines.join('\n  ')}`;
 }
 

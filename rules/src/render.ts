@@ -59,7 +59,7 @@ export function renderAlertsMarkdown(t: Thresholds): string {
     'promtool check rules /etc/prometheus/rules/silentwatch/*.yml',
     '```',
     '',
-    'The same thresholds feed the Grafana dashboards\' threshold lines and `silentwatch doctor`. Thresholds apply to every container/GPU/queue; to treat one',
+    'Give `silentwatch doctor` the same file (`--thresholds.file my-thresholds.yml`) so that it warns at your values. Thresholds apply to every container/GPU/queue; to treat one',
     'differently, route or silence its alerts by label in Alertmanager (`container`, `gpu`, `queue`, `model` are on every alert that concerns them).',
     '',
     '| key | default | meaning |',

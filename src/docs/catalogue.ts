@@ -97,7 +97,7 @@ export function configurationMarkdown(collectors: readonly AnyCollector[]): stri
     '',
     '| key (YAML path) | flag | environment variable | description |',
     '|---|---|---|---|',
-    '| — | `--config` | `SILENTWATCH_CONFIG` | YAML configuration file with the keys below (sections `web`, `log`, `path`, `docker`, `collectors`). |',
+    '| — | `--config` | `SILENTWATCH_CONFIG` | YAML configuration file with the keys below (sections `web`, `log`, `path`, `docker`, `thresholds`, `collectors`). |',
   ];
   for (const k of configKeys(collectors)) {
     const flag = k.isSwitch ? `\`${k.flag}\` / \`${k.flag.replace(/^--/, '--no-')}\`` : [k.flag, ...(k.aliases ?? [])].map((f) => `\`${f}\``).join(' or ');
