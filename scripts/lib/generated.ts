@@ -4,6 +4,8 @@
  * rules/src/ and src/thresholds/, the Kubernetes PrometheusRule from the rendered rules, grafana/dashboards/*.json
  * from grafana/src/. scripts/generate.ts writes them or checks them.
  */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { renderDashboards } from '../../grafana/src/index.js';
 import { resolveThresholds } from '../../rules/src/index.js';
 import { renderAlertsMarkdown, renderRuleFiles } from '../../rules/src/render.js';
@@ -30,4 +32,15 @@ export function generatedFiles(): Map<string, string> {
   for (const [f, text] of rules) out.set(`rules/${f}`, text);
   for (const [f, text] of renderDashboards()) out.set(`grafana/dashboards/${f}`, text);
   return out;
+}
+
+/** What differs under `root` from `wanted`: files to (re)write, and leftovers in GENERATED_DIRS to remove. */
+export async function staleFiles(root: string, wanted: ReadonlyMap<string, string>): Promise<{ write: string[]; remove: string[] }> {
+  const remove: string[] = [];
+  for (const { dir, ext } of GENERATED_DIRS) {
+    for (const f of await readdir(join(root, dir)).catch(() => [])) if (f.endsWith(ext) && !wanted.has(`${dir}/${f}`)) remove.push(`${dir}/${f}`);
+  }
+  const write: string[] = [];
+  for (const [path, text] of wanted) if ((await readFile(join(root, path), 'utf8').catch(() => undefined)) !== text) write.push(path);
+  return { write, remove };
 }
