@@ -5,7 +5,7 @@
  */
 import { oomKills } from '../collectors/containers/index.js';
 import { gpuMemoryFree } from '../collectors/nvidia/index.js';
-import { queueJobs } from '../collectors/queues/index.js';
+import { queueJobs } from '../collectors/queues/metrics.js';
 import type { Sample } from '../metrics.js';
 
 /** Names of the families the history reads (test/web/history.test.ts checks the exporter emits each). */
