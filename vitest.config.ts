@@ -19,6 +19,8 @@ const STATIC = [
   'test/doctor/findings.test.ts',
   'test/doctor/checks-*.test.ts',
   'test/grafana/dashboards.test.ts',
+  'test/grafana/thresholds.test.ts',
+  'test/golden/generated.test.ts',
   'test/rules/rules.test.ts',
   'test/reliability/doc.test.ts',
   'test/rules/culprits.test.ts',

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { containersCollector } from '../src/collectors/containers/index.js';
 import { DockerIndex } from '../src/lib/identity/docker-index.js';
 import { ProcessIdentity } from '../src/lib/identity/process-identity.js';
+import { budgetFor } from '../src/lib/time-budget.js';
 import { silentLogger } from '../src/logger.js';
 import { SampleSink } from '../src/metrics.js';
 import { dockerUnavailableReason, startDockerd } from '../test/helpers/dockerd.js';
@@ -67,7 +68,7 @@ if (skip) {
     const allowed = new Set(containersCollector.metrics);
     const scrape = async (): Promise<SampleSink> => {
       const sink = new SampleSink(allowed);
-      await instance.collect(sink, { signal: AbortSignal.timeout(5000) });
+      await instance.collect(sink, budgetFor(5));
       if (sink.problems.length || sink.degradedReason) throw new Error(`scrape not clean: ${[...sink.problems, sink.degradedReason].join('; ')}`);
       return sink;
     };
@@ -78,7 +79,7 @@ if (skip) {
     if (oursSeen.size !== N) throw new Error(`collector saw ${oursSeen.size} of the ${N} bench containers`);
     const inspectsAfterFirst = Number(instance.describe?.()['Docker inspects since start']);
     const cgroupOnly = containersCollector.create({ ...ctx, options: { ...options, docker: false as const } });
-    await cgroupOnly.collect(new SampleSink(allowed), { signal: AbortSignal.timeout(5000) }); // opens its files
+    await cgroupOnly.collect(new SampleSink(allowed), budgetFor(5)); // opens its files
     // raw reads of the same 50 cgroups, paths known (this host: cgroup v1, cgroupfs driver: /docker/<id>)
     const dirs = ids.map((id) => `/sys/fs/cgroup/memory/docker/${id}`);
     const files = ['memory.usage_in_bytes', 'memory.limit_in_bytes', 'memory.stat', 'memory.oom_control'];
@@ -94,7 +95,7 @@ if (skip) {
       for (const d of dirs) for (const f of files) readFileSync(join(d, f), 'utf8');
       rawSyncMs.push(performance.now() - t0);
       rawMs.push((await time(() => Promise.all(dirs.flatMap((d) => files.map((f) => readFile(join(d, f), 'utf8'))))))[0]);
-      cgroupOnlyMs.push((await time(() => cgroupOnly.collect(new SampleSink(allowed), { signal: AbortSignal.timeout(5000) })))[0]);
+      cgroupOnlyMs.push((await time(() => cgroupOnly.collect(new SampleSink(allowed), budgetFor(5))))[0]);
       listMs.push((await time(() => dockerd.client.listContainers({ all: true })))[0]);
       scrapeMs.push((await time(scrape))[0]);
     }

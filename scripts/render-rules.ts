@@ -1,27 +1,23 @@
 /**
- * Renders the alert rules (rules/*.yml) and docs/alerts.md from rules/src/.
+ * Renders the alert rules with your own thresholds into a folder of your choice (the shipped rules/ and
+ * docs/alerts.md are rewritten by `npm run generate`).
  *
- *   npx tsx scripts/render-rules.ts                                    # rewrite rules/ and docs/alerts.md (defaults)
- *   npx tsx scripts/render-rules.ts --thresholds my.yml --out DIR      # your thresholds, rule files into DIR
+ *   npx tsx scripts/render-rules.ts --thresholds my.yml --out DIR
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
-import { resolveThresholds } from '../rules/src/index.js';
-import { renderAlertsMarkdown, renderRuleFiles } from '../rules/src/render.js';
-
-const root = new URL('..', import.meta.url).pathname;
+import { DEFAULT_THRESHOLDS } from '../rules/src/index.js';
+import { renderRuleFiles } from '../rules/src/render.js';
+import { loadThresholdsFile } from '../src/thresholds/index.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { thresholds: { type: 'string' }, out: { type: 'string' } } });
-  const overrides: unknown = values.thresholds ? parse(await readFile(values.thresholds, 'utf8')) : {};
-  const t = resolveThresholds(overrides ?? {});
-  const out = values.out ?? join(root, 'rules');
-  await mkdir(out, { recursive: true });
-  for (const [file, text] of renderRuleFiles(t)) await writeFile(join(out, file), text);
-  if (!values.out) await writeFile(join(root, 'docs/alerts.md'), renderAlertsMarkdown(t));
-  console.log(`wrote ${[...renderRuleFiles(t).keys()].join(', ')} to ${out}${values.out ? '' : ' and docs/alerts.md'}`);
+  if (!values.out) throw new Error('--out DIR is required (the shipped rules/ are written by `npm run generate`)');
+  const files = renderRuleFiles(values.thresholds ? loadThresholdsFile(values.thresholds) : DEFAULT_THRESHOLDS);
+  await mkdir(values.out, { recursive: true });
+  for (const [file, text] of files) await writeFile(join(values.out, file), text);
+  console.log(`wrote ${[...files.keys()].join(', ')} to ${values.out}`);
 }
 
 main().catch((e: unknown) => {

@@ -12,8 +12,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AnyCollector, HostPaths } from './collectors/types.js';
+import { errorMessage } from './lib/async.js';
 import { duration, enablement, listenAddress, type Enablement, type ListenAddress } from './lib/config-values.js';
+import { issueLines } from './lib/zod-issues.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { loadThresholdsFile } from './thresholds/index.js';
 import { VERSION } from './version.js';
 
 export const DEFAULT_PORT = 10290;
@@ -46,7 +49,7 @@ const globalSections = {
       .string()
       .min(1)
       .optional()
-      .describe("Web config file in Prometheus exporter-toolkit format (tls_server_config, basic_auth_users with bcrypt hashes, http_server_config.headers): the same file node_exporter's --web.config.file takes."),
+      .describe("Web config file in Prometheus exporter-toolkit format (tls_server_config, basic_auth_users with bcrypt hashes, http_server_config.headers): the same file and flag as node_exporter's --web.config.file (--web.config-file is accepted too)."),
   },
   log: {
     level: z.enum(LOG_LEVELS).default('info').describe(`Log level: ${LOG_LEVELS.join(', ')}.`),
@@ -63,6 +66,13 @@ const globalSections = {
       .default(process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock')
       .describe('Docker Engine API endpoint (read-only use). Defaults to $DOCKER_HOST or the local socket.'),
     timeout: duration().prefault('3s').describe('Time-out of one Docker API request.'),
+  },
+  thresholds: {
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('YAML file of alert thresholds (the keys of docs/alerts.md) that you render your alert rules with: `silentwatch doctor` then compares with the same values. Default: the shipped thresholds.'),
   },
 } as const;
 
@@ -81,6 +91,7 @@ export interface Config {
   log: { level: LogLevel };
   path: HostPaths;
   docker: { host: string; timeout: number };
+  thresholds: { file?: string };
   collectors: { timeout: number } & Record<string, CollectorConfig | number>;
   /** The YAML file read, if any. */
   configFile?: string;
@@ -95,7 +106,12 @@ export interface ConfigKey {
   readonly description: string;
   /** Collector enable switches get --x / --no-x instead of --x <value>. */
   readonly isSwitch: boolean;
+  /** Other spellings of the flag, accepted but not shown in --help. */
+  readonly aliases?: readonly string[];
 }
+
+/** Flags spelled as in every Prometheus exporter (exporter-toolkit's `--web.config.file`); our rule's spelling stays an alias. */
+const FLAG_SPELLINGS: Readonly<Record<string, string>> = { 'web.config_file': '--web.config.file' };
 
 function flagFor(path: readonly string[]): string {
   const [head, ...rest] = path;
@@ -112,11 +128,13 @@ function envFor(path: readonly string[]): string {
 }
 
 function key(path: string[], schema: z.ZodType, isSwitch = false): ConfigKey {
-  return { path, flag: flagFor(path), env: envFor(path), schema, description: schema.description ?? '', isSwitch };
+  const ours = flagFor(path);
+  const flag = FLAG_SPELLINGS[path.join('.')] ?? ours;
+  return { path, flag, env: envFor(path), schema, description: schema.description ?? '', isSwitch, ...(flag !== ours ? { aliases: [ours] } : {}) };
 }
 
 /** Keys every collector gets from the runner; a collector option of the same name would silently replace them. */
-export const RESERVED_COLLECTOR_OPTIONS = ['enabled', 'timeout'] as const;
+const RESERVED_COLLECTOR_OPTIONS = ['enabled', 'timeout'] as const;
 
 function collectorShape(c: AnyCollector): Record<string, z.ZodType> {
   const clash = RESERVED_COLLECTOR_OPTIONS.filter((k) => Object.hasOwn(c.options.shape, k));
@@ -143,7 +161,7 @@ export function configKeys(collectors: readonly AnyCollector[]): ConfigKey[] {
   return keys;
 }
 
-export function configSchema(collectors: readonly AnyCollector[]): z.ZodType {
+function configSchema(collectors: readonly AnyCollector[]): z.ZodType {
   const sections: Record<string, z.ZodType> = {};
   for (const [section, shape] of Object.entries(globalSections)) sections[section] = z.object(shape).strict().prefault({});
   const perCollector: Record<string, z.ZodType> = { ...collectorsGlobal };
@@ -178,7 +196,7 @@ function readYaml(file: string): Raw {
     throw new ConfigError(`config: ${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config: ${file}: expected a mapping of sections (web, log, path, docker, collectors) at the top level`);
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config: ${file}: expected a mapping of sections (web, log, path, docker, thresholds, collectors) at the top level`);
   return doc as Raw;
 }
 
@@ -208,6 +226,11 @@ function buildProgram(keys: readonly ConfigKey[]): { program: Command; byAttr: M
       const o = new Option(`${k.flag} <value>`, `${k.description} (env ${k.env})`);
       program.addOption(o);
       byAttr.set(o.attributeName(), k);
+      for (const alias of k.aliases ?? []) {
+        const a = new Option(`${alias} <value>`).hideHelp();
+        program.addOption(a);
+        byAttr.set(a.attributeName(), k);
+      }
     }
   }
   return { program, byAttr };
@@ -251,23 +274,17 @@ export function loadConfig(opts: LoadOptions): Config {
 
   const parsed = configSchema(opts.collectors).safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, sources, configFile));
+  const thresholdsFile = (parsed.data as Pick<Config, 'thresholds'>).thresholds.file;
+  try {
+    if (thresholdsFile !== undefined) loadThresholdsFile(thresholdsFile);
+  } catch (e) {
+    throw new ConfigError(`config: thresholds.file (from ${sources.get('thresholds.file') ?? `file ${configFile}`}): ${errorMessage(e)}`);
+  }
   return { ...(parsed.data as Omit<Config, 'configFile'>), ...(configFile ? { configFile } : {}) };
 }
 
 function formatIssues(err: z.ZodError, sources: ReadonlyMap<string, string>, file: string | undefined): string {
-  const lines = err.issues.map((issue) => {
-    const path = issue.path.map(String);
-    if (issue.code === 'unrecognized_keys') {
-      const where = path.length ? `${path.join('.')}.` : '';
-      return `unknown key ${issue.keys.map((k) => where + k).join(', ')}${file ? ` in ${file}` : ''}`;
-    }
-    const name = path.join('.');
-    const source = sources.get(name) ?? (file ? `file ${file}` : 'default');
-    let message = issue.message;
-    if (issue.code === 'invalid_type') message = `expected ${issue.expected}`;
-    if (issue.code === 'invalid_value' && 'values' in issue) message = `expected one of ${issue.values.map(String).join(', ')}`;
-    return `${name} (from ${source}): ${message}`;
-  });
+  const lines = issueLines(err, (name) => sources.get(name) ?? (file ? `file ${file}` : 'default'), file);
   return `config: invalid configuration:\n  ${lines.join('\n  ')}`;
 }
 

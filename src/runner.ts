@@ -10,6 +10,7 @@ import type { Enablement } from './lib/config-values.js';
 import type { Logger } from './logger.js';
 import { defineMetric, SampleSink, type MetricDef, type Sample } from './metrics.js';
 import { errorMessage, TimeoutError, withTimeout } from './lib/async.js';
+import { timeBudget } from './lib/time-budget.js';
 
 export const collectorSuccess = defineMetric({
   name: 'silentwatch_collector_success',
@@ -17,19 +18,19 @@ export const collectorSuccess = defineMetric({
   help: 'Whether the collector succeeded in this scrape (1) or failed, timed out, returned invalid data or served only part of its data (0).',
   labels: ['collector'],
 });
-export const collectorDuration = defineMetric({
+const collectorDuration = defineMetric({
   name: 'silentwatch_collector_duration_seconds',
   type: 'gauge',
   help: 'How long the collector took in this scrape, in seconds (its time-out when it timed out).',
   labels: ['collector'],
 });
-export const collectorEnabled = defineMetric({
+const collectorEnabled = defineMetric({
   name: 'silentwatch_collector_enabled',
   type: 'gauge',
   help: 'Whether the collector is active (1) or disabled by configuration or not detected on this host (0).',
   labels: ['collector'],
 });
-export const collectorFailures = defineMetric({
+const collectorFailures = defineMetric({
   name: 'silentwatch_collector_failures_total',
   type: 'counter',
   help: 'Scrapes in which the collector reported success 0, since the exporter started.',
@@ -235,7 +236,7 @@ export class CollectorRunner {
       this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
       const run = (async () => {
         slot.instance ??= slot.entry.collector.create(slot.entry.context);
-        await slot.instance.collect(sink, { signal: ac.signal });
+        await slot.instance.collect(sink, timeBudget(ac.signal, Date.now() + timeoutS * 1000));
       })();
       const tracked = run.then(
         () => undefined,

@@ -23,7 +23,7 @@ export interface ServerOptions {
   readonly log: Logger;
   readonly telemetryPath: string;
   readonly exposition?: Exposition;
-  /** TLS, basic auth and extra headers from --web.config-file. */
+  /** TLS, basic auth and extra headers from --web.config.file. */
   readonly web?: WebConfig;
   /** Docker inspect, mount table and PID namespace for the status page's checks (see src/web/status.ts). */
   readonly hostFacts?: () => Promise<HostFacts>;

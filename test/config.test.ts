@@ -92,6 +92,19 @@ describe('loadConfig', () => {
     expect(load([], { SILENTWATCH_CONFIG: f }).log.level).toBe('debug');
   });
 
+  it('--web.config.file, the flag of every Prometheus exporter, and its older spelling --web.config-file', () => {
+    expect(load(['--web.config.file=/etc/silentwatch/web.yml']).web.config_file).toBe('/etc/silentwatch/web.yml');
+    expect(load(['--web.config-file', '/etc/web.yml']).web.config_file).toBe('/etc/web.yml');
+    expect(load([], { SILENTWATCH_WEB_CONFIG_FILE: '/e/web.yml' }).web.config_file).toBe('/e/web.yml');
+    try {
+      load(['--help']);
+    } catch (e) {
+      expect((e as EarlyExit).output).toMatch(/--web\.config\.file <value>/);
+      expect((e as EarlyExit).output).not.toMatch(/--web\.config-file <value>/);
+    }
+    expect(() => load(['--web.config.file'])).toThrow(ConfigError);
+  });
+
   it('--help and --version exit early with their text', () => {
     for (const [flag, pattern] of [['--help', /--web\.listen-address <value>[\s\S]*SILENTWATCH_WEB_LISTEN_ADDRESS[\s\S]*--no-collector\.host/], ['--version', /^\d+\.\d+\.\d+/]] as const) {
       try {

@@ -43,7 +43,7 @@ beforeAll(async () => {
     join(dir, 'web.yml'),
     `tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  prometheus: '${hash.replace(/^\$2b\$/, '$2y$')}'\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n`,
   );
-  exporter = await startExporter([`--web.config-file=${join(dir, 'web.yml')}`]);
+  exporter = await startExporter([`--web.config.file=${join(dir, 'web.yml')}`]);
 });
 afterAll(async () => {
   await exporter?.stop();

@@ -1,19 +1,15 @@
 import { ALL_ALERTS } from '../../rules/src/index.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../../src/thresholds/index.js';
 
 /**
- * Thresholds shared by the dashboards and the alert rules (rules/). Keep them equal to the rule files:
- * a red line on a panel that does not match the alert that pages is worse than no line.
+ * The thresholds the dashboards draw, the very values the alert rules render (src/thresholds/): a red line on a
+ * panel that does not match the alert that pages is worse than no line. test/golden/agreement.test.ts reads the
+ * generated dashboards and rules and proves they agree.
  */
-export const THRESHOLDS = {
-  /** GPU free VRAM ratio below which the GPU is considered starved (free / total). */
-  gpuFreeRatio: 0.1,
-  /** Container working set / memory limit ratio above which a container is "near its limit". */
-  memoryNearLimitRatio: 0.9,
-  /** Age in seconds of the oldest waiting job above which a queue is considered stalled. */
-  queueOldestAgeSeconds: 900,
-  /** llama-swap 5xx share of requests per model above which the model is considered failing. */
-  llamaswap5xxRatio: 0.2,
-} as const;
+export const T: Thresholds = DEFAULT_THRESHOLDS;
+
+/** A ratio threshold as the percentage the panel descriptions print (0.2 → "20"). */
+export const pct = (ratio: number): string => String(Math.round(ratio * 1000) / 10);
 
 /**
  * Alert names of silentwatch's rules (every alert of rules/, not only the Silentwatch* self-monitoring ones), as a
@@ -27,7 +23,7 @@ export const ALERTNAME_REGEX = ALL_ALERTS.map((a) => a.alert).join('|');
  */
 export const QUEUE_WAITING_STATES = 'waiting|prioritized|paused';
 
-/** Window for the rates/ratios that mirror alert rules (the alert rules use the same). */
+/** Window of the rates on panels that have no alert of their own (an alert's panel uses that alert's window threshold). */
 export const ALERT_WINDOW = '15m';
 
 /** Stable dashboard UIDs: links, bookmarks and provisioning depend on them; never change them. */

@@ -1,5 +1,5 @@
 /** Containers drill-down: memory against the limit, kernel OOM kills that Docker does not report, state, health, restarts. */
-import { THRESHOLDS as T, UIDS } from './constants.js';
+import { T, pct, UIDS } from './constants.js';
 import { I, INSTANCE_VARIABLE, type DashboardSpec } from './common.js';
 
 const C = `${I}, container=~"$container"`;
@@ -39,10 +39,10 @@ export const containers: DashboardSpec = {
           title: 'Memory working set / limit',
           w: 12,
           unit: 'percentunit',
-          description: `Working set (usage minus inactive file cache: what the OOM killer looks at) divided by the memory limit, for containers with a limit. Dashed line at ${T.memoryNearLimitRatio * 100}%, the alert threshold.`,
+          description: `Working set (usage minus inactive file cache: what the OOM killer looks at) divided by the memory limit, for containers with a limit. Dashed line at ${pct(T.container_memory_near_limit_ratio)}%, the alert threshold.`,
           queries: [{ expr: `max by (container) (silentwatch_container_memory_working_set_bytes{${C}} / silentwatch_container_memory_limit_bytes{${C}})`, legend: '{{container}}' }],
           min: 0,
-          thresholds: [{ value: T.memoryNearLimitRatio, color: 'red' }],
+          thresholds: [{ value: T.container_memory_near_limit_ratio, color: 'red' }],
         },
         {
           title: 'Memory working set',

@@ -1,5 +1,5 @@
 /** GPUs drill-down: NVIDIA VRAM and utilisation, per-process memory of NVIDIA and DRM GPUs (iGPUs) with container labels. */
-import { THRESHOLDS as T, UIDS } from './constants.js';
+import { T, pct, UIDS } from './constants.js';
 import { I, INSTANCE_VARIABLE, type DashboardSpec } from './common.js';
 
 const G = `${I}, gpu=~"$gpu"`;
@@ -25,12 +25,12 @@ export const gpus: DashboardSpec = {
           title: 'Free VRAM ratio',
           w: 12,
           unit: 'percentunit',
-          description: `Free / total VRAM per GPU. Below ${T.gpuFreeRatio * 100}% (dashed line, the alert threshold) the next model load fails with CUDA out of memory.`,
+          description: `Free / total VRAM per GPU. Below ${pct(T.gpu_free_vram_min_ratio)}% (dashed line) and below ${T.gpu_free_vram_min_bytes / 2 ** 30} GiB free (the alert fires on both) the next model load fails with CUDA out of memory.`,
           queries: [{ expr: `silentwatch_gpu_memory_free_bytes{${G}} / silentwatch_gpu_memory_total_bytes{${G}}`, legend: 'GPU {{gpu}} {{uuid}}' }],
           min: 0,
           max: 1,
           baseColor: 'red',
-          thresholds: [{ value: T.gpuFreeRatio, color: 'green' }],
+          thresholds: [{ value: T.gpu_free_vram_min_ratio, color: 'green' }],
         },
         {
           title: 'VRAM used and total',

@@ -3,9 +3,8 @@
  * failures; live state from the event stream (requests in flight and their age, swaps, failed loads,
  * requests rejected before routing).
  */
-import { LLAMASWAP_THRESHOLDS as LT } from '../../src/thresholds/llamaswap.js';
 import { failedLoads, inFlight, info, logRequests, oldestInFlight, swaps } from '../../src/collectors/llamaswap/metrics.js';
-import { ALERT_WINDOW, THRESHOLDS as T, UIDS } from './constants.js';
+import { T, pct, UIDS } from './constants.js';
 import { I, INSTANCE_VARIABLE, type DashboardSpec } from './common.js';
 
 const M = `${I}, model=~"$model"`;
@@ -31,18 +30,18 @@ export const llamaswap: DashboardSpec = {
           title: '5xx ratio per model',
           w: 12,
           unit: 'percentunit',
-          description: `Share of requests answered with a 5xx per model over ${ALERT_WINDOW}. Above ${T.llamaswap5xxRatio * 100}% (dashed line, the alert threshold) the model is failing to load or crashing.`,
+          description: `Share of requests answered with a 5xx per model over ${T.llamaswap_error_window}. Above ${pct(T.llamaswap_error_ratio)}% (dashed line, the alert threshold) the model is failing to load or crashing.`,
           queries: [
             {
               expr:
-                `sum by (server, model) (rate(silentwatch_llamaswap_requests_total{${M}, code=~"5.."}[${ALERT_WINDOW}]))` +
-                ` / sum by (server, model) (rate(silentwatch_llamaswap_requests_total{${M}}[${ALERT_WINDOW}]))`,
+                `sum by (server, model) (rate(silentwatch_llamaswap_requests_total{${M}, code=~"5.."}[${T.llamaswap_error_window}]))` +
+                ` / sum by (server, model) (rate(silentwatch_llamaswap_requests_total{${M}}[${T.llamaswap_error_window}]))`,
               legend: '{{server}} {{model}}',
             },
           ],
           min: 0,
           max: 1,
-          thresholds: [{ value: T.llamaswap5xxRatio, color: 'red' }],
+          thresholds: [{ value: T.llamaswap_error_ratio, color: 'red' }],
         },
         {
           title: 'Requests by status code',
@@ -78,10 +77,10 @@ export const llamaswap: DashboardSpec = {
           title: 'Oldest request in flight',
           w: 12,
           unit: 's',
-          description: `Age of the oldest request each model is serving. A hung generation never writes an activity row, so it shows only here; above ${LT.llamaswap_request_stuck_seconds.default} s (dashed line) for ${LT.llamaswap_request_stuck_for.default} LlamaSwapRequestStuck fires.`,
+          description: `Age of the oldest request each model is serving. A hung generation never writes an activity row, so it shows only here; above ${T.llamaswap_request_stuck_seconds} s (dashed line) for ${T.llamaswap_request_stuck_for} LlamaSwapRequestStuck fires.`,
           queries: [{ expr: `max by (server, model) (${oldestInFlight.name}{${M}})`, legend: '{{server}} {{model}}' }],
           min: 0,
-          thresholds: [{ value: LT.llamaswap_request_stuck_seconds.default, color: 'red' }],
+          thresholds: [{ value: T.llamaswap_request_stuck_seconds, color: 'red' }],
         },
         {
           title: 'Requests in flight',
@@ -92,13 +91,13 @@ export const llamaswap: DashboardSpec = {
           min: 0,
         },
         {
-          title: `Model swaps per ${LT.llamaswap_swap_storm_window.default}`,
+          title: `Model swaps per ${T.llamaswap_swap_storm_window}`,
           w: 8,
           unit: 'short',
-          description: `Loads that evicted a ready model, per server, over ${LT.llamaswap_swap_storm_window.default}. Above ${LT.llamaswap_swap_storm_count.default} (dashed line) for ${LT.llamaswap_swap_storm_for.default} LlamaSwapSwapStorm fires: models keep evicting each other.`,
-          queries: [{ expr: `sum by (server) (increase(${swaps.name}{${I}}[${LT.llamaswap_swap_storm_window.default}]))`, legend: '{{server}}' }],
+          description: `Loads that evicted a ready model, per server, over ${T.llamaswap_swap_storm_window}. Above ${T.llamaswap_swap_storm_count} (dashed line) for ${T.llamaswap_swap_storm_for} LlamaSwapSwapStorm fires: models keep evicting each other.`,
+          queries: [{ expr: `sum by (server) (increase(${swaps.name}{${I}}[${T.llamaswap_swap_storm_window}]))`, legend: '{{server}}' }],
           min: 0,
-          thresholds: [{ value: LT.llamaswap_swap_storm_count.default, color: 'red' }],
+          thresholds: [{ value: T.llamaswap_swap_storm_count, color: 'red' }],
         },
         {
           title: 'Failed loads (transitions)',

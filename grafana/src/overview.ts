@@ -1,5 +1,5 @@
 /** "Silent failures": one row per area, current state first, so an operator sees at a glance whether anything quietly stopped. */
-import { ALERT_WINDOW, ALERTNAME_REGEX, QUEUE_WAITING_STATES, THRESHOLDS as T, UIDS } from './constants.js';
+import { ALERT_WINDOW, ALERTNAME_REGEX, QUEUE_WAITING_STATES, T, pct, UIDS } from './constants.js';
 import { I, INSTANCE_VARIABLE, type DashboardSpec } from './common.js';
 
 export const overview: DashboardSpec = {
@@ -41,7 +41,7 @@ export const overview: DashboardSpec = {
           kind: 'bargauge',
           w: 8,
           unit: 'short',
-          description: 'Processes the kernel OOM killer killed inside each container cgroup in the last 24 h, even when the container kept running and Docker shows OOMKilled=false (the seed incident). Empty means no OOM kill.',
+          description: 'Processes the kernel OOM killer killed inside each container cgroup in the last 24 h, even when the container kept running and Docker shows OOMKilled=false. Empty means no OOM kill.',
           queries: [{ expr: `sort_desc(sum by (container, compose_service) (increase(silentwatch_container_oom_kills_total{${I}}[24h])) > 0)`, legend: '{{container}}', instant: true }],
           thresholds: [{ value: 1, color: 'red' }],
           noValue: 'no OOM kill',
@@ -60,11 +60,11 @@ export const overview: DashboardSpec = {
           kind: 'bargauge',
           w: 8,
           unit: 'percentunit',
-          description: `Working set / memory limit for the 10 fullest containers that have a limit. Red at ${T.memoryNearLimitRatio * 100}% (the alert threshold): the next allocation spike gets a process OOM-killed.`,
+          description: `Working set / memory limit for the 10 fullest containers that have a limit. Red at ${pct(T.container_memory_near_limit_ratio)}% (the alert threshold): the next allocation spike gets a process OOM-killed.`,
           queries: [{ expr: `topk(10, max by (container, compose_service) (silentwatch_container_memory_working_set_bytes{${I}} / silentwatch_container_memory_limit_bytes{${I}}))`, legend: '{{container}}', instant: true }],
           min: 0,
           max: 1,
-          thresholds: [{ value: T.memoryNearLimitRatio, color: 'red' }],
+          thresholds: [{ value: T.container_memory_near_limit_ratio, color: 'red' }],
         },
         {
           title: 'Host memory available',
@@ -87,10 +87,10 @@ export const overview: DashboardSpec = {
           title: 'Oldest waiting job age',
           w: 12,
           unit: 's',
-          description: `Age of the oldest job waiting in each queue. A queue whose oldest job keeps ageing past ${T.queueOldestAgeSeconds} s (the alert threshold) is stalled even when every container is healthy.`,
+          description: `Age of the oldest job waiting in each queue. A queue whose oldest job keeps ageing past ${T.queue_stalled_oldest_age_seconds} s (the alert threshold) is stalled even when every container is healthy.`,
           queries: [{ expr: `max by (prefix, queue) (silentwatch_queue_oldest_waiting_job_age_seconds{${I}})`, legend: '{{prefix}}:{{queue}}' }],
           min: 0,
-          thresholds: [{ value: T.queueOldestAgeSeconds, color: 'red' }],
+          thresholds: [{ value: T.queue_stalled_oldest_age_seconds, color: 'red' }],
         },
         {
           title: 'Stalled or growing queues',
@@ -120,12 +120,12 @@ export const overview: DashboardSpec = {
           title: 'GPU free VRAM',
           w: 12,
           unit: 'percentunit',
-          description: `Free / total VRAM per GPU. Below ${T.gpuFreeRatio * 100}% (dashed line, the alert threshold) the next model load fails with an out-of-memory error.`,
+          description: `Free / total VRAM per GPU. Below ${pct(T.gpu_free_vram_min_ratio)}% (dashed line) and below ${T.gpu_free_vram_min_bytes / 2 ** 30} GiB free (the alert fires on both) the next model load fails with an out-of-memory error.`,
           queries: [{ expr: `silentwatch_gpu_memory_free_bytes{${I}} / silentwatch_gpu_memory_total_bytes{${I}}`, legend: '{{vendor}} {{gpu}} {{uuid}}' }],
           min: 0,
           max: 1,
           baseColor: 'red',
-          thresholds: [{ value: T.gpuFreeRatio, color: 'green' }],
+          thresholds: [{ value: T.gpu_free_vram_min_ratio, color: 'green' }],
         },
         {
           title: 'Top VRAM holders',
@@ -150,18 +150,18 @@ export const overview: DashboardSpec = {
           title: 'llama-swap 5xx ratio per model',
           w: 16,
           unit: 'percentunit',
-          description: `Share of requests answered with a 5xx per model over ${ALERT_WINDOW} (model-load failures answer 500/502). Above ${T.llamaswap5xxRatio * 100}% (the alert threshold) the model is effectively down although llama-swap is up.`,
+          description: `Share of requests answered with a 5xx per model over ${T.llamaswap_error_window} (model-load failures answer 500/502). Above ${pct(T.llamaswap_error_ratio)}% (the alert threshold) the model is effectively down although llama-swap is up.`,
           queries: [
             {
               expr:
-                `sum by (server, model) (rate(silentwatch_llamaswap_requests_total{${I}, code=~"5.."}[${ALERT_WINDOW}]))` +
-                ` / sum by (server, model) (rate(silentwatch_llamaswap_requests_total{${I}}[${ALERT_WINDOW}]))`,
+                `sum by (server, model) (rate(silentwatch_llamaswap_requests_total{${I}, code=~"5.."}[${T.llamaswap_error_window}]))` +
+                ` / sum by (server, model) (rate(silentwatch_llamaswap_requests_total{${I}}[${T.llamaswap_error_window}]))`,
               legend: '{{server}} {{model}}',
             },
           ],
           min: 0,
           max: 1,
-          thresholds: [{ value: T.llamaswap5xxRatio, color: 'red' }],
+          thresholds: [{ value: T.llamaswap_error_ratio, color: 'red' }],
         },
         {
           title: 'llama-swap reachable',

@@ -1,5 +1,5 @@
 /** Queues drill-down: Bull/BullMQ backlog per state, oldest waiting job, workers, paused flag. */
-import { ALERT_WINDOW, QUEUE_WAITING_STATES, THRESHOLDS as T, UIDS } from './constants.js';
+import { ALERT_WINDOW, QUEUE_WAITING_STATES, T, UIDS } from './constants.js';
 import { I, INSTANCE_VARIABLE, type DashboardSpec } from './common.js';
 import { queueBacklog, queueEvents, queueEventsLost, queueOldestActive } from '../../src/collectors/queues/metrics.js';
 import { QUEUE_THRESHOLDS } from '../../src/thresholds/queues.js';
@@ -68,10 +68,10 @@ export const queues: DashboardSpec = {
           title: 'Oldest waiting job age',
           w: 12,
           unit: 's',
-          description: `Age of the oldest job waiting in each queue. Above ${T.queueOldestAgeSeconds} s (dashed line, the alert threshold) nothing is consuming the queue; no series means nothing waits.`,
+          description: `Age of the oldest job waiting in each queue. Above ${T.queue_stalled_oldest_age_seconds} s (dashed line, the alert threshold) nothing is consuming the queue; no series means nothing waits.`,
           queries: [{ expr: `max by (prefix, queue) (silentwatch_queue_oldest_waiting_job_age_seconds{${Q}})`, legend: '{{prefix}}:{{queue}}' }],
           min: 0,
-          thresholds: [{ value: T.queueOldestAgeSeconds, color: 'red' }],
+          thresholds: [{ value: T.queue_stalled_oldest_age_seconds, color: 'red' }],
         },
         {
           title: 'Waiting jobs',

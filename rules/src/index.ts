@@ -1,7 +1,7 @@
 /**
  * silentwatch's alert rules: one file per area beside this one (rules/src/<area>.ts), rendered into rules/<area>.yml,
- * docs/alerts.md and the Kubernetes PrometheusRule by `npm run gen:rules` (test/rules/rules.test.ts keeps the
- * committed files equal to the renderer). Thresholds and `for:` durations come from src/thresholds/.
+ * docs/alerts.md and the Kubernetes PrometheusRule by `npm run generate` (`npm run generate -- --check`, run by
+ * the suite, keeps the committed files equal to the renderer). Thresholds and `for:` durations come from src/thresholds/.
  */
 import { DURATION, type Thresholds } from '../../src/thresholds/index.js';
 import { containersGroup } from './containers.js';

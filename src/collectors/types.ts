@@ -1,7 +1,14 @@
 /**
  * The collector contract. A collector lives in `src/collectors/<name>/`: `index.ts` with its metric
- * definitions, options schema and I/O; pure `parse*.ts` modules beside it. Adding one = one folder plus one
- * line in `src/collectors/index.ts`.
+ * definitions, options schema and I/O; pure `parse*.ts` modules beside it (and, once `index.ts` passes ~300
+ * lines, `metrics.ts`, `options.ts` and one file per data source). Adding one = one folder plus one line in
+ * `src/collectors/index.ts`; CONTRIBUTING.md walks through it.
+ *
+ * Time: the runner gives every collection a time budget (`CollectRun`): an AbortSignal that fires when the
+ * collector's time-out (`--collector.timeout`) expires or the exporter shuts down, and the deadline itself.
+ * A collector passes `run.signal` to every I/O call that takes one and sizes inner time-outs with
+ * `run.remainingMs()`; whatever it has not finished by the deadline is abandoned and reported as
+ * `silentwatch_collector_success 0`, never as a failed scrape.
  */
 import type { z } from 'zod';
 import type { Enablement } from '../lib/config-values.js';
@@ -10,12 +17,10 @@ import type { ProcessIdentity } from '../lib/identity/process-identity.js';
 import type { Logger } from '../logger.js';
 import type { MetricDef, SampleSink } from '../metrics.js';
 import type Docker from 'dockerode';
+import type { HostPaths } from '../lib/host-paths.js';
+import type { TimeBudget } from '../lib/time-budget.js';
 
-export interface HostPaths {
-  readonly procfs: string;
-  readonly sysfs: string;
-  readonly rootfs: string;
-}
+export type { HostPaths };
 
 /** Long-lived clients shared between collectors, created lazily on first use. */
 export interface SharedServices {
@@ -33,14 +38,12 @@ export interface CollectorContext<O> {
   readonly paths: HostPaths;
   readonly log: Logger;
   readonly shared: SharedServices;
-  /** The collector's own time-out in seconds (for sizing inner time-outs below it). */
+  /** The collector's configured time-out in seconds (detect() is bounded by it; collect() gets a CollectRun). */
   readonly timeoutSeconds: number;
 }
 
-export interface CollectRun {
-  /** Aborted when the collector's time-out expires or the exporter shuts down. */
-  readonly signal: AbortSignal;
-}
+/** One collection's time budget: `signal` (aborted at the deadline or on shutdown), `deadline`, `remainingMs()`. */
+export type CollectRun = TimeBudget;
 
 export interface CollectorInstance {
   /** Writes this scrape's samples into the sink. Throw (or reject) to report success 0 with the message. */

@@ -1,11 +1,14 @@
 /**
  * The doctor's checks: pure functions from what the collectors measured (this scrape's samples), Docker's
  * read-only inspect data and the host mount table, to findings with evidence and the exact fix.
- * They encode the seeds' manual checklists (seed 000 OOM/limits/OpenVINO, 001 NFS hard mounts,
- * 002 MODEL_TTL=0 on a shared GPU, 003 ML backends behind a balancer).
+ * They encode the manual checklists of real incidents (OOM kills and memory limits, accelerated images without
+ * their device, NFS hard mounts, MODEL_TTL=0 on a shared GPU, ML backends behind a balancer). One file per area
+ * in checks/; a check refers to metrics through the collectors' definitions and to thresholds through
+ * src/thresholds (the alert rules' values).
  */
 import type { MountEntry } from '../collectors/mounts/parse-mountinfo.js';
 import type { Sample } from '../metrics.js';
+import type { Thresholds } from '../thresholds/index.js';
 import type { Check } from './check-helpers.js';
 import { accelImageWithoutDevice, mlMemoryLimit, silentOomKills, unhealthy } from './checks/containers.js';
 import { hostPid, lowVram, modelTtlZero } from './checks/gpu.js';
@@ -56,6 +59,8 @@ export interface DoctorInput {
   readonly hostPidNamespace: boolean | undefined;
   /** Collectors that were active and their last error, to explain skipped checks. */
   readonly collectors: ReadonlyArray<{ name: string; status: string; reason: string; error?: string }>;
+  /** The thresholds to compare with (the alert rules' values); the shipped defaults when absent. */
+  readonly thresholds?: Thresholds;
 }
 
 export interface DoctorReport {
@@ -64,7 +69,7 @@ export interface DoctorReport {
   readonly passed: readonly string[];
 }
 
-export { LOW_VRAM_BYTES, LOW_VRAM_RATIO, ML_MIN_MEMORY_BYTES, ML_RECOMMENDED_MEMORY } from './check-helpers.js';
+export { ML_MIN_MEMORY_BYTES, ML_RECOMMENDED_MEMORY } from './check-helpers.js';
 
 export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   ['silent-oom-kills', silentOomKills],

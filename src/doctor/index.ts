@@ -14,6 +14,7 @@ import { hostPidBlindness } from '../lib/identity/host-pid.js';
 import type { Logger } from '../logger.js';
 import type { Sample } from '../metrics.js';
 import type { CollectorState } from '../runner.js';
+import { loadThresholdsFile, type Thresholds } from '../thresholds/index.js';
 import { diagnose, exitCodeFor, type DoctorReport, type InspectedContainer, type MountEntry } from './findings.js';
 import { parseMountinfo } from '../collectors/mounts/parse-mountinfo.js';
 
@@ -68,12 +69,13 @@ export async function gatherHostFacts(paths: HostPaths, shared: SharedServices, 
   return { containers, mounts, hostPidNamespace: blind === undefined };
 }
 
-/** The findings for one collection the exporter already made: pure, no probe of its own. */
-export function diagnoseCollection(samples: readonly Sample[], states: readonly CollectorState[], facts: HostFacts): DoctorReport {
+/** The findings for one collection the exporter already made: pure, no probe of its own. `thresholds`: the shipped ones when absent. */
+export function diagnoseCollection(samples: readonly Sample[], states: readonly CollectorState[], facts: HostFacts, thresholds?: Thresholds): DoctorReport {
   return diagnose({
     samples,
     ...facts,
     collectors: states.map((s) => ({ name: s.name, status: s.status, reason: s.reason, ...(s.last?.error ? { error: s.last.error } : {}) })),
+    ...(thresholds ? { thresholds } : {}),
   });
 }
 
@@ -88,7 +90,8 @@ export async function runDoctor(config: Config, log: Logger, collectors: readonl
   try {
     await runner.start();
     const result = await runner.collect();
-    return diagnoseCollection(result.samples, runner.states(), await gatherHostFacts(config.path, shared));
+    const thresholds = config.thresholds.file ? loadThresholdsFile(config.thresholds.file) : undefined;
+    return diagnoseCollection(result.samples, runner.states(), await gatherHostFacts(config.path, shared), thresholds);
   } finally {
     await runner.close();
   }

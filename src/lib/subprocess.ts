@@ -36,11 +36,6 @@ export class SubprocessError extends Error {
 
 const alive = new Map<string, Promise<unknown>>();
 
-/** Number of guarded commands still running (for tests and the landing page). */
-export function runningGuardedCommands(): number {
-  return alive.size;
-}
-
 export function runCommand(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const key = opts.singleInstanceKey;
   if (key !== undefined && alive.has(key)) {

@@ -3,7 +3,10 @@
  * dashboards (grafana/src/) and `silentwatch doctor` all read them from here, so a changed default changes all
  * three. One file per area; an operator overrides any of them with a thresholds file (docs/alerts.md).
  */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { z } from 'zod';
+import { issueLines } from '../lib/zod-issues.js';
 import { CONTAINER_THRESHOLDS } from './containers.js';
 import { GPU_THRESHOLDS } from './gpu.js';
 import { LLAMASWAP_THRESHOLDS } from './llamaswap.js';
@@ -49,3 +52,19 @@ export function resolveThresholds(overrides: unknown = {}): Thresholds {
 
 /** The shipped defaults. */
 export const DEFAULT_THRESHOLDS: Thresholds = resolveThresholds();
+
+/**
+ * The thresholds of a YAML thresholds file (the keys of docs/alerts.md), the shipped defaults for the rest: the file
+ * you render your alert rules with, so `doctor` compares with the same values. Throws naming the file and the bad key.
+ */
+export function loadThresholdsFile(file: string): Thresholds {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`thresholds file ${file}: ${e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e)}`);
+  }
+  const r = thresholdsSchema.safeParse(doc ?? {});
+  if (!r.success) throw new Error(`thresholds file ${file}: ${issueLines(r.error).join('; ')}`);
+  return resolveThresholds(r.data);
+}

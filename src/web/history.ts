@@ -3,13 +3,15 @@
  * VRAM) taken from the collections the exporter makes anyway, one point per step at most, and a fixed
  * number of points. Memory is bounded whatever the scrape rate or the number of containers and queues.
  */
+import { oomKills } from '../collectors/containers/index.js';
 import { gpuMemoryFree } from '../collectors/nvidia/index.js';
+import { queueJobs } from '../collectors/queues/metrics.js';
 import type { Sample } from '../metrics.js';
 
 /** Names of the families the history reads (test/web/history.test.ts checks the exporter emits each). */
 export const HISTORY_FAMILIES = {
-  oomKills: 'silentwatch_container_oom_kills_total',
-  queueJobs: 'silentwatch_queue_jobs',
+  oomKills: oomKills.name,
+  queueJobs: queueJobs.name,
   gpuFree: gpuMemoryFree.name,
 } as const;
 

@@ -114,7 +114,7 @@ describe('kubernetes', () => {
     expect(sm.spec.selector.matchLabels).toEqual(svc.metadata.labels);
   });
 
-  it('PrometheusRule equals the rules in rules/ (npm run gen:k8s)', () => {
+  it('PrometheusRule equals the rules in rules/ (npm run generate)', () => {
     expect(read('deploy/kubernetes/prometheusrule.yaml')).toBe(prometheusRuleYaml(`${REPO_ROOT}rules`));
     expect(byKind('PrometheusRule').spec.groups).toEqual(ruleGroups(`${REPO_ROOT}rules`));
   });

@@ -5,13 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseMountinfo } from '../../src/collectors/mounts/parse-mountinfo.js';
-import { defineMetric, type Sample } from '../../src/metrics.js';
+import { healthMetric, oomKilledFlag, oomKills, restarts, stateMetric } from '../../src/collectors/containers/index.js';
+import { gpuMemoryFree, gpuMemoryTotal } from '../../src/collectors/nvidia/index.js';
+import { success as probeSuccess } from '../../src/collectors/probes/metrics.js';
+import { queueBacklog, queueJobs, queueOldest, queueOldestActive, queuePaused, queueWorkers } from '../../src/collectors/queues/metrics.js';
+import { gpuProcessMemory } from '../../src/lib/gpu-metrics.js';
+import type { MetricDef, Sample } from '../../src/metrics.js';
 import { diagnose, exitCodeFor, type DoctorInput, type InspectedContainer } from '../../src/doctor/findings.js';
 
-const defs = new Map<string, ReturnType<typeof defineMetric>>();
-const s = (name: string, labels: Record<string, string>, value: number): Sample => {
-  const def = defs.get(name) ?? defineMetric({ name, type: name.endsWith('_total') ? 'counter' : 'gauge', help: 'test metric for the doctor', labels: Object.keys(labels) });
-  defs.set(name, def);
+/** A sample of a real metric definition (the collectors' own objects: a renamed metric breaks this file's build). */
+const s = (def: MetricDef, labels: Record<string, string>, value: number): Sample => {
+  expect(def.labels, `${def.name} declares every label used here`).toEqual(expect.arrayContaining(Object.keys(labels)));
   return { def, labels, value };
 };
 const ml = { container: 'immich_machine_learning', id: 'abc123abc123' };
@@ -31,10 +35,10 @@ describe('doctor findings', () => {
     const r = diagnose(
       input({
         samples: [
-          s('silentwatch_container_oom_kills_total', ml, 3),
-          s('silentwatch_container_restarts_total', ml, 0),
-          s('silentwatch_container_oom_killed', ml, 0),
-          s('silentwatch_container_state', { ...ml, state: 'running' }, 1),
+          s(oomKills, ml, 3),
+          s(restarts, ml, 0),
+          s(oomKilledFlag, ml, 0),
+          s(stateMetric, { ...ml, state: 'running' }, 1),
         ],
       }),
     );
@@ -67,10 +71,10 @@ describe('doctor findings', () => {
       input({
         containers: [ctr({ env: { MACHINE_LEARNING_MODEL_TTL: '0' }, gpuRequested: true })],
         samples: [
-          s('silentwatch_gpu_process_memory_bytes', { ...gpu, container: 'immich_machine_learning', process: 'python', pid: '11' }, 10726 * 2 ** 20),
-          s('silentwatch_gpu_process_memory_bytes', { ...gpu, container: 'llama-swap', process: 'llama-server', pid: '12' }, 1000 * 2 ** 20),
-          s('silentwatch_gpu_memory_total_bytes', gpu, 15360 * 2 ** 20),
-          s('silentwatch_gpu_memory_free_bytes', gpu, 2200 * 2 ** 20),
+          s(gpuProcessMemory, { ...gpu, container: 'immich_machine_learning', process: 'python', pid: '11' }, 10726 * 2 ** 20),
+          s(gpuProcessMemory, { ...gpu, container: 'llama-swap', process: 'llama-server', pid: '12' }, 1000 * 2 ** 20),
+          s(gpuMemoryTotal, gpu, 15360 * 2 ** 20),
+          s(gpuMemoryFree, gpu, 2200 * 2 ** 20),
         ],
       }),
     );
@@ -85,19 +89,19 @@ describe('doctor findings', () => {
 
   it('queues with waiting jobs and no worker -> critical; busy but draining -> nothing', () => {
     const q = { prefix: 'immich_bull', queue: 'smartSearch' };
-    const stuck = diagnose(input({ samples: [s('silentwatch_queue_jobs', { ...q, state: 'waiting' }, 1200), s('silentwatch_queue_jobs', { ...q, state: 'active' }, 0), s('silentwatch_queue_workers', q, 0), s('silentwatch_queue_oldest_waiting_job_age_seconds', q, 3600)] }));
+    const stuck = diagnose(input({ samples: [s(queueJobs, { ...q, state: 'waiting' }, 1200), s(queueJobs, { ...q, state: 'active' }, 0), s(queueWorkers, q, 0), s(queueOldest, q, 3600)] }));
     const f = stuck.findings.find((x) => x.check === 'stuck-queue');
     expect(f?.severity).toBe('critical');
     expect(f?.fix).toContain('LLEN immich_bull:smartSearch:wait');
     // a hung processor: a worker connected, one job active for an hour; a prioritized backlog with no worker
-    const hung = diagnose(input({ samples: [s('silentwatch_queue_backlog_jobs', q, 50), s('silentwatch_queue_jobs', { ...q, state: 'active' }, 1), s('silentwatch_queue_workers', q, 1), s('silentwatch_queue_oldest_active_job_age_seconds', q, 3600)] }));
+    const hung = diagnose(input({ samples: [s(queueBacklog, q, 50), s(queueJobs, { ...q, state: 'active' }, 1), s(queueWorkers, q, 1), s(queueOldestActive, q, 3600)] }));
     expect(hung.findings.find((x) => x.check === 'stuck-queue')?.runbook).toMatch(/QueueActiveJobStuck/);
-    const prio = diagnose(input({ samples: [s('silentwatch_queue_jobs', { ...q, state: 'waiting' }, 0), s('silentwatch_queue_jobs', { ...q, state: 'prioritized' }, 30), s('silentwatch_queue_jobs', { ...q, state: 'active' }, 0), s('silentwatch_queue_workers', q, 0)] }));
+    const prio = diagnose(input({ samples: [s(queueJobs, { ...q, state: 'waiting' }, 0), s(queueJobs, { ...q, state: 'prioritized' }, 30), s(queueJobs, { ...q, state: 'active' }, 0), s(queueWorkers, q, 0)] }));
     expect(prio.findings.find((x) => x.check === 'stuck-queue')?.title).toMatch(/30 job\(s\) and no worker/);
     // paused: nothing
-    const paused = diagnose(input({ samples: [s('silentwatch_queue_backlog_jobs', q, 50), s('silentwatch_queue_jobs', { ...q, state: 'active' }, 0), s('silentwatch_queue_workers', q, 0), s('silentwatch_queue_paused', q, 1)] }));
+    const paused = diagnose(input({ samples: [s(queueBacklog, q, 50), s(queueJobs, { ...q, state: 'active' }, 0), s(queueWorkers, q, 0), s(queuePaused, q, 1)] }));
     expect(paused.findings).toHaveLength(0);
-    const busy = diagnose(input({ samples: [s('silentwatch_queue_jobs', { ...q, state: 'waiting' }, 1200), s('silentwatch_queue_jobs', { ...q, state: 'active' }, 4), s('silentwatch_queue_workers', q, 1), s('silentwatch_queue_oldest_waiting_job_age_seconds', q, 30)] }));
+    const busy = diagnose(input({ samples: [s(queueJobs, { ...q, state: 'waiting' }, 1200), s(queueJobs, { ...q, state: 'active' }, 4), s(queueWorkers, q, 1), s(queueOldest, q, 30)] }));
     expect(busy.findings).toHaveLength(0);
   });
 
@@ -117,12 +121,12 @@ describe('doctor findings', () => {
 
   it('no host PID namespace while GPUs exist -> warning', () => {
     const gpu = { vendor: 'nvidia', gpu: '0', uuid: 'GPU-x' };
-    const r = diagnose(input({ hostPidNamespace: false, samples: [s('silentwatch_gpu_memory_total_bytes', gpu, 16e9), s('silentwatch_gpu_memory_free_bytes', gpu, 15e9)] }));
+    const r = diagnose(input({ hostPidNamespace: false, samples: [s(gpuMemoryTotal, gpu, 16e9), s(gpuMemoryFree, gpu, 15e9)] }));
     expect(r.findings.map((f) => f.check)).toEqual(['host-pid']);
   });
 
   it('seed 003: a failing ML backend probe; an unhealthy container', () => {
-    const r = diagnose(input({ samples: [s('silentwatch_probe_success', { group: 'immich-ml', target: 'desktop.local:3003' }, 0), s('silentwatch_container_health_status', { ...ml, status: 'unhealthy' }, 1)] }));
+    const r = diagnose(input({ samples: [s(probeSuccess, { group: 'immich-ml', target: 'desktop.local:3003' }, 0), s(healthMetric, { ...ml, status: 'unhealthy' }, 1)] }));
     expect(r.findings.map((f) => f.check).sort()).toEqual(['ml-backend', 'unhealthy-container']);
   });
 

@@ -60,7 +60,7 @@ const limited = defineMetric({
   help: 'Whether the container has a memory limit (1) or none (0, usage can grow until the host runs out).',
   labels: IDENTITY_LABELS,
 });
-const oomKills = defineMetric({
+export const oomKills = defineMetric({
   name: 'silentwatch_container_oom_kills_total',
   type: 'counter',
   help: "Processes inside the container killed by the kernel's OOM killer (the cgroup's own oom_kill counter), even when the container keeps running.",
@@ -72,25 +72,25 @@ const oomEvents = defineMetric({
   help: 'Times the container cgroup ran out of memory and invoked the OOM killer (cgroup v2 memory.events oom; not available on cgroup v1).',
   labels: IDENTITY_LABELS,
 });
-const stateMetric = defineMetric({
+export const stateMetric = defineMetric({
   name: 'silentwatch_container_state',
   type: 'gauge',
   help: "Docker's state of the container: 1 for the current state, 0 for the others.",
   labels: [...IDENTITY_LABELS, 'state'],
 });
-const healthMetric = defineMetric({
+export const healthMetric = defineMetric({
   name: 'silentwatch_container_health_status',
   type: 'gauge',
   help: "Docker's health-check status of the container: 1 for the current status (none = no HEALTHCHECK), 0 for the others.",
   labels: [...IDENTITY_LABELS, 'status'],
 });
-const restarts = defineMetric({
+export const restarts = defineMetric({
   name: 'silentwatch_container_restarts_total',
   type: 'counter',
   help: "Times Docker's restart policy restarted the container (RestartCount).",
   labels: IDENTITY_LABELS,
 });
-const oomKilledFlag = defineMetric({
+export const oomKilledFlag = defineMetric({
   name: 'silentwatch_container_oom_killed',
   type: 'gauge',
   help: "Docker's OOMKilled flag of the container's last exit (1/0). Stays 0 when only a child process was OOM-killed: see silentwatch_container_oom_kills_total.",

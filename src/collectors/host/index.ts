@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import si from 'systeminformation';
 import { z } from 'zod';
+import { raceSignal } from '../../lib/async.js';
 import { defineMetric } from '../../metrics.js';
 import { defineCollector } from '../types.js';
 import { oomKillsFromVmstat } from './parse-vmstat.js';
@@ -37,7 +38,8 @@ export const hostCollector = defineCollector({
     return {
       async collect(sink, run) {
         const [mem, vmstat] = await Promise.all([
-          si.mem(),
+          // systeminformation takes no signal: the race lets the collection end at its deadline all the same
+          raceSignal(si.mem(), run.signal),
           readFile(join(ctx.paths.procfs, 'vmstat'), { encoding: 'utf8', signal: run.signal }),
         ]);
         if (mem.total > 0) sink.set(memoryTotal, {}, mem.total);

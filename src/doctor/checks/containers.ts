@@ -1,15 +1,16 @@
 /** doctor checks about containers. */
+import { healthMetric, oomKilledFlag, oomKills, restarts as restartsMetric, stateMetric } from '../../collectors/containers/index.js';
 import { type Check, RUNBOOK, ML_MIN_MEMORY_BYTES, ML_RECOMMENDED_MEMORY, isImmichMl, values, valueFor, bytes } from '../check-helpers.js';
 
-/** Seed 000: processes OOM-killed inside a container that Docker still shows as fine. */
+/** Processes OOM-killed inside a container that Docker still shows as fine. */
 export const silentOomKills: Check = (input, out) => {
-  const kills = values(input.samples, 'silentwatch_container_oom_kills_total');
+  const kills = values(input.samples, oomKills);
   if (kills.length === 0) return out.skip('no container memory data (containers collector inactive or no containers)');
   for (const k of kills.filter((x) => x.value > 0)) {
     const who = { container: k.labels.container ?? '', id: k.labels.id ?? '' };
-    const restarts = valueFor(input.samples, 'silentwatch_container_restarts_total', who);
-    const flagged = valueFor(input.samples, 'silentwatch_container_oom_killed', who);
-    const running = valueFor(input.samples, 'silentwatch_container_state', { ...who, state: 'running' });
+    const restarts = valueFor(input.samples, restartsMetric, who);
+    const flagged = valueFor(input.samples, oomKilledFlag, who);
+    const running = valueFor(input.samples, stateMetric, { ...who, state: 'running' });
     const silent = (restarts ?? 0) === 0 && (flagged ?? 0) === 0;
     out.add({
       check: 'silent-oom-kills',
@@ -26,7 +27,7 @@ export const silentOomKills: Check = (input, out) => {
   }
 };
 
-/** Seed 000's first checklist item: the ML container must have a realistic memory limit. */
+/** The ML container must have a realistic memory limit. */
 export const mlMemoryLimit: Check = (input, out) => {
   if (!input.containers) return out.skip('Docker not reachable: cannot inspect container limits');
   const ml = input.containers.filter((c) => isImmichMl(c.image, c.name));
@@ -38,7 +39,7 @@ export const mlMemoryLimit: Check = (input, out) => {
         severity: 'warning',
         title: `${c.name} has no memory limit`,
         evidence: [`image ${c.image}`, 'HostConfig.Memory = 0 (unlimited): one model load can push the whole host into the OOM killer'],
-        fix: `Set deploy.resources.limits.memory: ${ML_RECOMMENDED_MEMORY} on ${c.name} (seed 000's value for CLIP + faces + OCR).`,
+        fix: `Set deploy.resources.limits.memory: ${ML_RECOMMENDED_MEMORY} on ${c.name} (enough for CLIP + faces + OCR loaded together).`,
         runbook: `${RUNBOOK}ContainerWithoutMemoryLimit.md`,
       });
     } else if (c.memoryLimitBytes < ML_MIN_MEMORY_BYTES) {
@@ -54,7 +55,7 @@ export const mlMemoryLimit: Check = (input, out) => {
   }
 };
 
-/** Seed 000/003: an accelerated ML image without the device it needs silently falls back to CPU. */
+/** An accelerated ML image without the device it needs silently falls back to CPU. */
 export const accelImageWithoutDevice: Check = (input, out) => {
   if (!input.containers) return out.skip('Docker not reachable: cannot inspect devices');
   for (const c of input.containers.filter((x) => isImmichMl(x.image, x.name))) {
@@ -79,9 +80,9 @@ export const accelImageWithoutDevice: Check = (input, out) => {
   }
 };
 
-/** Unhealthy containers: Docker's own health check says so, yet nothing pages (seed 000's first symptom). */
+/** Unhealthy containers: Docker's own health check says so, yet nothing pages (often the first symptom of OOM kills inside). */
 export const unhealthy: Check = (input, out) => {
-  const health = values(input.samples, 'silentwatch_container_health_status');
+  const health = values(input.samples, healthMetric);
   if (health.length === 0) return out.skip('no container health data (containers collector inactive or Docker unreachable)');
   for (const h of health.filter((x) => x.labels.status === 'unhealthy' && x.value === 1)) {
     out.add({

@@ -1,12 +1,14 @@
 /** doctor checks about gpu. */
-import { type Check, RUNBOOK, LOW_VRAM_BYTES, LOW_VRAM_RATIO, values, valueFor, bytes } from '../check-helpers.js';
+import { gpuMemoryFree, gpuMemoryTotal } from '../../collectors/nvidia/index.js';
+import { gpuProcessMemory } from '../../lib/gpu-metrics.js';
+import { type Check, RUNBOOK, thresholdsOf, values, valueFor, bytes } from '../check-helpers.js';
 
-/** Seed 002: MACHINE_LEARNING_MODEL_TTL=0 pins every model's VRAM forever on a GPU others need. */
+/** Immich ML with MACHINE_LEARNING_MODEL_TTL=0 pins every model's VRAM forever on a GPU others need. */
 export const modelTtlZero: Check = (input, out) => {
   if (!input.containers) return out.skip('Docker not reachable: cannot read container environment');
   const pinned = input.containers.filter((c) => c.env.MACHINE_LEARNING_MODEL_TTL === '0');
   if (pinned.length === 0) return;
-  const gpuProcs = values(input.samples, 'silentwatch_gpu_process_memory_bytes');
+  const gpuProcs = values(input.samples, gpuProcessMemory);
   for (const c of pinned) {
     const mine = gpuProcs.filter((p) => p.labels.container === c.name);
     const gpus = new Set(mine.map((p) => p.labels.uuid || p.labels.device));
@@ -18,7 +20,7 @@ export const modelTtlZero: Check = (input, out) => {
       severity: shared ? 'critical' : 'warning',
       title: `${c.name} runs with MACHINE_LEARNING_MODEL_TTL=0${shared ? ' on a GPU shared with other processes' : ''}`,
       evidence: [
-        'TTL 0 disables unloading: onnxruntime keeps its CUDA arena forever (seed 002: 10.7 GB of a 16 GB T4)',
+        'TTL 0 disables unloading: onnxruntime keeps its CUDA arena forever (10.7 GB of a 16 GB T4 in one reported case)',
         ...(held > 0 ? [`${c.name} holds ${bytes(held)} of VRAM now`] : []),
         ...(others.length ? [`other GPU processes: ${[...new Set(others.map((o) => o.labels.container || o.labels.process))].join(', ')}`] : []),
       ],
@@ -28,14 +30,15 @@ export const modelTtlZero: Check = (input, out) => {
   }
 };
 
-/** Seed 002: free VRAM too low for the next model load. */
+/** Free VRAM too low for the next model load: the GpuFreeVramLow condition (below both thresholds), without its `for:`. */
 export const lowVram: Check = (input, out) => {
-  const totals = values(input.samples, 'silentwatch_gpu_memory_total_bytes');
+  const { gpu_free_vram_min_bytes: minBytes, gpu_free_vram_min_ratio: minRatio } = thresholdsOf(input);
+  const totals = values(input.samples, gpuMemoryTotal);
   if (totals.length === 0) return out.skip('no GPU memory data (no nvidia-smi)');
   for (const t of totals) {
-    const free = valueFor(input.samples, 'silentwatch_gpu_memory_free_bytes', { uuid: t.labels.uuid ?? '' });
-    if (free === undefined || t.value <= 0 || (free / t.value >= LOW_VRAM_RATIO && free >= LOW_VRAM_BYTES)) continue;
-    const holders = values(input.samples, 'silentwatch_gpu_process_memory_bytes')
+    const free = valueFor(input.samples, gpuMemoryFree, { uuid: t.labels.uuid ?? '' });
+    if (free === undefined || t.value <= 0 || !(free < minBytes && free / t.value < minRatio)) continue;
+    const holders = values(input.samples, gpuProcessMemory)
       .filter((p) => p.labels.uuid === t.labels.uuid)
       .sort((a, b) => b.value - a.value)
       .slice(0, 3)
@@ -44,7 +47,7 @@ export const lowVram: Check = (input, out) => {
       check: 'low-vram',
       severity: 'warning',
       title: `GPU ${t.labels.gpu} has only ${bytes(free)} of ${bytes(t.value)} free`,
-      evidence: [`free ${((free / t.value) * 100).toFixed(1)} % (a model load needs its weights + KV cache free: under ${bytes(LOW_VRAM_BYTES)} most fail)`, ...(holders.length ? [`top holders: ${holders.join(', ')}`] : [])],
+      evidence: [`free ${((free / t.value) * 100).toFixed(1)} % (a model load needs its weights + KV cache free: the alert fires below ${bytes(minBytes)} and below ${(minRatio * 100).toFixed(0)} %)`, ...(holders.length ? [`top holders: ${holders.join(', ')}`] : [])],
       fix: 'Find the holder above; for immich-ml set MACHINE_LEARNING_MODEL_TTL=600; a llama-server model load needs its full weights + KV cache free.',
       runbook: `${RUNBOOK}GpuFreeVramLow.md`,
     });
@@ -54,7 +57,7 @@ export const lowVram: Check = (input, out) => {
 /** Per-process GPU data is blind without the host PID namespace. */
 export const hostPid: Check = (input, out) => {
   if (input.hostPidNamespace === undefined) return out.skip('cannot tell the PID namespace');
-  const gpus = values(input.samples, 'silentwatch_gpu_memory_total_bytes').length > 0;
+  const gpus = values(input.samples, gpuMemoryTotal).length > 0;
   if (!input.hostPidNamespace && gpus) {
     out.add({
       check: 'host-pid',

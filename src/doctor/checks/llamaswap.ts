@@ -1,18 +1,16 @@
 /** doctor checks about llama-swap servers. */
 import { info, modelState, oldestInFlight, up } from '../../collectors/llamaswap/metrics.js';
 import { parseVersion } from '../../collectors/llamaswap/parse-api.js';
-import { LLAMASWAP_THRESHOLDS } from '../../thresholds/llamaswap.js';
-import { type Check, RUNBOOK, values } from '../check-helpers.js';
-
-const STUCK_SECONDS = LLAMASWAP_THRESHOLDS.llamaswap_request_stuck_seconds.default;
+import { type Check, RUNBOOK, thresholdsOf, values } from '../check-helpers.js';
 
 /**
  * Per llama-swap server: unreachable, a request in flight past the LlamaSwapRequestStuck threshold, a
  * model stuck starting, and versions whose API cannot give what the alerts rely on.
  */
 export const llamaswapServers: Check = (input, out) => {
-  const servers = values(input.samples, up.name);
+  const servers = values(input.samples, up);
   if (servers.length === 0) return out.skip('no llama-swap data (llamaswap collector inactive: no server configured or found)');
+  const stuckSeconds = thresholdsOf(input).llamaswap_request_stuck_seconds;
   for (const s of servers) {
     const server = s.labels.server ?? '';
     if (s.value === 0) {
@@ -26,17 +24,17 @@ export const llamaswapServers: Check = (input, out) => {
       });
       continue;
     }
-    for (const a of values(input.samples, oldestInFlight.name).filter((x) => x.labels.server === server && x.value > STUCK_SECONDS)) {
+    for (const a of values(input.samples, oldestInFlight).filter((x) => x.labels.server === server && x.value > stuckSeconds)) {
       out.add({
         check: 'llamaswap',
         severity: 'warning',
         title: `a request to ${a.labels.model ?? ''} on llama-swap ${server} has been in flight for ${Math.round(a.value)} s`,
-        evidence: [`oldest request in flight ${Math.round(a.value)} s (alert threshold ${STUCK_SECONDS} s)`, 'a hung generation never writes an activity row: the request counts stay quiet'],
+        evidence: [`oldest request in flight ${Math.round(a.value)} s (alert threshold ${stuckSeconds} s)`, 'a hung generation never writes an activity row: the request counts stay quiet'],
         fix: 'Look at the model\'s upstream log; cancel the request (POST /api/inflight/<id>/cancel) or unload the model, and set a server-side time-out and max_tokens.',
         runbook: `${RUNBOOK}LlamaSwapRequestStuck.md`,
       });
     }
-    for (const m of values(input.samples, modelState.name).filter((x) => x.labels.server === server && x.labels.state === 'starting' && x.value === 1)) {
+    for (const m of values(input.samples, modelState).filter((x) => x.labels.server === server && x.labels.state === 'starting' && x.value === 1)) {
       out.add({
         check: 'llamaswap',
         severity: 'info',
@@ -46,7 +44,7 @@ export const llamaswapServers: Check = (input, out) => {
         runbook: `${RUNBOOK}LlamaSwapModelLoadFailing.md`,
       });
     }
-    const meta = values(input.samples, info.name).find((x) => x.labels.server === server);
+    const meta = values(input.samples, info).find((x) => x.labels.server === server);
     const version = meta ? parseVersion(JSON.stringify({ version: meta.labels.version ?? '' })) : undefined;
     const n = version?.number;
     if (n !== undefined && n < 218) {

@@ -6,7 +6,7 @@ import { type Check, RUNBOOK, values } from '../check-helpers.js';
 /** NFS/CIFS media mounted hard freezes every reader when the NAS reboots. */
 export const networkMounts: Check = (input, out) => {
   /** Where a watched path leads after symlinks, as the collector saw it ("" when it could not resolve it). */
-  const realOf = (path: string | undefined): string => values(input.samples, info.name).find((v) => v.labels.path === path)?.labels.mount_point ?? '';
+  const realOf = (path: string | undefined): string => values(input.samples, info).find((v) => v.labels.path === path)?.labels.mount_point ?? '';
   const resolution = (path: string | undefined): string[] => {
     const real = realOf(path);
     return real !== '' && real !== path ? [`${path} is a symlink to ${real}: that is the mount point checked`] : [];
@@ -25,12 +25,12 @@ export const networkMounts: Check = (input, out) => {
     }
   }
   // A symlinked path that works: say which mount point stands behind it, so nobody wonders what was checked.
-  for (const p of values(input.samples, present.name).filter((v) => v.value === 1)) {
+  for (const p of values(input.samples, present).filter((v) => v.value === 1)) {
     const [line] = resolution(p.labels.path);
     if (line === undefined) continue;
     out.add({ check: 'mount-resolution', severity: 'info', title: `watched path ${p.labels.path} resolves to a mount point`, evidence: [line], fix: 'nothing to do' });
   }
-  for (const p of values(input.samples, present.name).filter((v) => v.value === 0)) {
+  for (const p of values(input.samples, present).filter((v) => v.value === 0)) {
     const real = realOf(p.labels.path);
     out.add({
       check: 'mount-missing',
@@ -44,7 +44,7 @@ export const networkMounts: Check = (input, out) => {
       runbook: `${RUNBOOK}MountMissing.md`,
     });
   }
-  for (const p of values(input.samples, responsive.name).filter((v) => v.value === 0)) {
+  for (const p of values(input.samples, responsive).filter((v) => v.value === 0)) {
     out.add({
       check: 'mount-unresponsive',
       severity: 'critical',

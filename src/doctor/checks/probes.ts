@@ -4,12 +4,12 @@ import { type Check, RUNBOOK, values, valueFor } from '../check-helpers.js';
 
 /** ML backends behind a balancer. */
 export const backends: Check = (input, out) => {
-  const probes = values(input.samples, success.name);
+  const probes = values(input.samples, success);
   if (probes.length === 0) return out.skip('no probes configured');
   const groupAllDown = (group: string | undefined): boolean => probes.filter((x) => x.labels.group === group).every((x) => x.value === 0);
   for (const p of probes.filter((x) => x.value === 0)) {
     const { group = '', target = '', role = '' } = p.labels;
-    const code = valueFor(input.samples, statusCode.name, { group, target });
+    const code = valueFor(input.samples, statusCode, { group, target });
     const evidence = [code === undefined || code === 0 ? 'no answer (no status line arrived)' : `status ${code} arrived`];
     if (role === 'balancer' || groupAllDown(group)) {
       const balancer = role === 'balancer' && !groupAllDown(group);

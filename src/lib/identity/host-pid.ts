@@ -5,7 +5,7 @@
  */
 import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HostPaths } from '../../collectors/types.js';
+import type { HostPaths } from '../host-paths.js';
 import { containerOf } from './process-identity.js';
 
 /**

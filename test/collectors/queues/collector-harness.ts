@@ -3,6 +3,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import { queuesCollector } from '../../../src/collectors/queues/index.js';
 import type { CollectorContext, CollectorInstance, SharedServices } from '../../../src/collectors/types.js';
 import { silentLogger } from '../../../src/logger.js';
+import { budgetFor } from '../../../src/lib/time-budget.js';
 import { SampleSink, type Sample } from '../../../src/metrics.js';
 
 export interface Scrape {
@@ -34,7 +35,7 @@ export function harness(options: Record<string, unknown>, timeoutSeconds = 5): H
     instance,
     async scrape() {
       const sink = new SampleSink(new Set(queuesCollector.metrics));
-      await instance.collect(sink, { signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+      await instance.collect(sink, budgetFor(timeoutSeconds));
       const matches = (s: Sample, l: Record<string, string>): boolean => Object.entries(l).every(([k, v]) => s.labels[k] === v);
       return {
         samples: sink.samples,
