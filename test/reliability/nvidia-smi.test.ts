@@ -59,6 +59,8 @@ async function exporter(d: string, timeoutMs = TIMEOUT_MS, binary = join(d, 'nvi
       `--collector.nvidia.timeout=${timeoutMs}ms`,
       '--collector.nvidia',
       `--collector.nvidia.binary=${binary}`,
+      // One-shot mode, whose per-scrape runs these rows count; loop mode's faults: test/collectors/nvidia/loop.test.ts.
+      '--collector.nvidia.mode=once',
       '--no-collector.containers',
       '--no-collector.queues',
       '--no-collector.llamaswap',

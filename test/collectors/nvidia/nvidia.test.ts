@@ -2,7 +2,8 @@
  * The nvidia collector through the real exporter process, with a fake nvidia-smi (a shell script that
  * prints written fixtures by argv and logs each call): normal, exited PIDs, non-zero exit, garbage, a
  * hang the time-out must kill, a wedge that outlives the kill (no second nvidia-smi may start beside it),
- * absent binary, and the "no host PID namespace" warning.
+ * absent binary, and the "no host PID namespace" warning. One-shot mode (`mode=once`); the default loop
+ * mode is covered by loop.test.ts and loop-samples.test.ts.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +42,8 @@ const alive = (pid: number): boolean => {
 async function exporterFor(d: string, extra: string[] = []): Promise<RunningExporter> {
   const e = await startExporter(
     // An empty procfs: the fixture PIDs must not resolve to whatever real process has that number here.
-    ['--no-collector.host', `--collector.nvidia.binary=${FAKE}`, '--collector.timeout=2s', `--path.procfs=${join(d, 'proc')}`, '--docker.host=unix:///nonexistent/docker.sock', ...extra],
+    // One-shot mode: these cases count nvidia-smi runs per scrape (loop mode: loop.test.ts).
+    ['--no-collector.host', `--collector.nvidia.binary=${FAKE}`, '--collector.nvidia.mode=once', '--collector.timeout=2s', `--path.procfs=${join(d, 'proc')}`, '--docker.host=unix:///nonexistent/docker.sock', ...extra],
     { FAKE_NVIDIA_SMI_DIR: d },
   );
   started.push(e);
