@@ -86,6 +86,11 @@ export class FrameAssembler {
     return this.done;
   }
 
+  /** Lines of a sample are still coming in (not yet handed out by latest()). */
+  get receiving(): boolean {
+    return this.lines.length > 0 || this.partial !== '';
+  }
+
   private finish(): void {
     if (this.lines.length === 0 && this.partial === '') return;
     this.done = { text: this.lines.join('') + this.partial, firstAt: this.firstAt, lastAt: this.lastAt };

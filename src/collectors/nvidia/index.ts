@@ -165,6 +165,15 @@ function degradeWith(sink: SampleSink, what: string, problems: readonly string[]
   sink.degraded(`${what}: ${problems.slice(0, 3).join('; ')}${more}`);
 }
 
+/** `f` remembering its last argument and result (results are read-only to their users). */
+function lastOf<R>(f: (text: string) => R): (text: string) => R {
+  let last: { text: string; result: R } | undefined;
+  return (text) => {
+    if (last?.text !== text) last = { text, result: f(text) };
+    return last.result;
+  };
+}
+
 /** Finds an executable: a path as given, or a bare name on PATH. Never throws. */
 export async function findExecutable(binary: string, pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
   const candidates = binary.includes('/') ? [binary] : pathEnv.split(delimiter).filter(Boolean).map((d) => join(d, binary));
@@ -230,12 +239,17 @@ export const nvidiaCollector = defineCollector({
       };
     };
 
+    // In loop mode most scrapes read the same sample as the one before (it changes once per loop_interval):
+    // its parse is reused, not redone.
+    const parseGpus = lastOf(parseGpuQuery);
+    const parseApps = lastOf(parseComputeApps);
+
     return {
       close: () => loops?.close(),
       async collect(sink, run) {
         const deadline = Date.now() + budgetMs;
         const texts = await read(deadline, run.signal);
-        const gpus = parseGpuQuery(texts.gpuText);
+        const gpus = parseGpus(texts.gpuText);
         if (gpus.rows.length === 0) {
           throw new Error(gpus.problems.length > 0 ? `nvidia-smi --query-gpu: no usable GPU line (${gpus.problems[0]})` : 'nvidia-smi --query-gpu: no GPU listed');
         }
@@ -244,7 +258,7 @@ export const nvidiaCollector = defineCollector({
         let apps: AppRow[] | undefined;
         const appsRead = await texts.apps();
         if ('text' in appsRead) {
-          const parsed = parseComputeApps(appsRead.text);
+          const parsed = parseApps(appsRead.text);
           apps = parsed.rows;
           degradeWith(sink, 'nvidia-smi --query-compute-apps', parsed.problems);
         } else {

@@ -9,7 +9,7 @@
  *   next scrape starts them again (never beside one that has not exited yet).
  * - Processes: nvidia-smi prints nothing for a sample without compute processes, so silence from a running
  *   process loop means "none" once it has run long enough to have printed one (twice the GPU loop's
- *   start-up time plus 100 ms) and no sample came within `freshMs`. A process loop that hangs alone looks
+ *   start-up time plus 100 ms) and no sample came within `freshMs` before the GPU loop's newest sample. A process loop that hangs alone looks
  *   like an idle GPU; a wedged driver stops the GPU loop as well, which is caught above.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,12 +75,14 @@ export class NvidiaLoops {
 
     const quietMs = 2 * (this.gpuInitMs ?? 0) + 100;
     const apps = await this.until<AppsRead>(deadline, signal, () => {
-      const now = this.now();
+      // Measured against the GPU loop's newest sample, not the clock: whatever made us read the GPU pipe late
+      // (a busy event loop) made us read this one late too, and must not turn a list into silence.
+      const ref = Math.max(gpuFrame.lastAt, this.gpu.latest()?.lastAt ?? 0);
       const f = this.apps.latest();
-      if (f !== undefined && f.lastAt >= now - this.freshMs) return { text: f.text };
+      if (f !== undefined && f.lastAt >= ref - this.freshMs) return { text: f.text };
       if (!this.apps.running) return { error: this.apps.error ?? 'nvidia-smi: ended' };
       const runs = this.apps.since;
-      return runs !== undefined && now - runs >= quietMs ? { text: '' } : undefined;
+      return runs !== undefined && ref - runs >= quietMs && !this.apps.receiving ? { text: '' } : undefined;
     });
     return { gpuText: gpuFrame.text, apps: apps ?? { error: 'nvidia-smi --query-compute-apps: no sample before the time-out' } };
   }

@@ -73,6 +73,11 @@ export class SmiLoop {
     return this.frames.latest(this.now(), this.gapMs);
   }
 
+  /** A sample is being received: latest() will have a newer one shortly. */
+  get receiving(): boolean {
+    return this.frames.receiving;
+  }
+
   /** Kills the process group; `why` becomes the error reported until the next sample. */
   kill(why: string): void {
     const c = this.child;
