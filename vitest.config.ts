@@ -16,6 +16,7 @@ const STATIC = [
   'test/lib/config-values.test.ts',
   'test/collectors/*/parse*.test.ts',
   'test/collectors/nvidia/{detect,frames,identity-cache,shared-samples,write-samples}.test.ts',
+  'test/collectors/drm/scan-memory.test.ts',
   'test/doctor/findings.test.ts',
   'test/doctor/checks-*.test.ts',
   'test/grafana/dashboards.test.ts',
