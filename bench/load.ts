@@ -7,7 +7,6 @@
  *
  *   npx tsx bench/load.ts            (BENCH_LOAD_SCRAPES=10000 by default) → bench/results/load.md
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
@@ -16,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { removeDir, tempDir } from '../test/helpers/daemon.js';
 import { bullmqQueues, connectionOf } from '../test/helpers/queues.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { cpuSecondsOf, rssOf, spawnExporter } from './lib/exporter-process.js';
 import { fmtMs, percentile, ratio, report, time, type Row } from './lib/stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,12 +26,6 @@ const PER_CLIENT = 100;
 const MB = 1e6;
 /** The node flags of `npm start`, read from package.json so the bench follows them. */
 const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((a) => a.startsWith('--'));
-
-const rssOf = (pid: number): number => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-const cpuSecondsOf = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) / 100;
-};
 
 const redis = await startRedis();
 const sysfs = tempDir('load-sysfs');
@@ -44,21 +38,8 @@ for (let i = 0; i < 20; i++) {
   for (const f of ['memory.current', 'memory.max', 'memory.stat', 'memory.events']) copyFileSync(join(FIXTURES, `v2-systemd-docker.${f}`), join(dir, f));
 }
 const q = await bullmqQueues('bullmq6', connectionOf(redis.port), 'bench', Array.from({ length: 20 }, (_, i) => `q${i}`), 5);
-const child = spawn(
-  process.execPath,
-  [...START_FLAGS, join(ROOT, 'dist/cli.js'), '--web.listen-address=127.0.0.1:0', `--path.sysfs=${sysfs}`, '--collector.containers', '--collector.containers.docker=false', '--collector.queues', `--collector.queues.redis-url=${redis.url}`, '--no-collector.nvidia', '--no-collector.llamaswap'],
-  { stdio: ['ignore', 'ignore', 'pipe'] },
-);
+const { child, port } = await spawnExporter([`--path.sysfs=${sysfs}`, '--collector.containers', '--collector.containers.docker=false', '--collector.queues', `--collector.queues.redis-url=${redis.url}`, '--no-collector.nvidia', '--no-collector.llamaswap'], START_FLAGS);
 try {
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stderr.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"port":(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', () => reject(new Error(`exporter exited: ${buf}`)));
-  });
   const url = `http://127.0.0.1:${port}/metrics`;
   const scrape = async (): Promise<string> => (await fetch(url)).text();
   const body = await scrape();

@@ -7,13 +7,13 @@
  *
  *   npx tsx bench/memory.ts     → bench/results/memory.md
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { peakRssOf, rssOf, spawnExporter } from './lib/exporter-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = `${ROOT}dist/cli.js`;
 const MiB = 2 ** 20;
 const SCRAPES = Number(process.env.BENCH_MEMORY_SCRAPES ?? 2000);
 
@@ -27,20 +27,8 @@ function footprint(code: string): { rss: number; heap: number } {
   return { rss: mid('rss'), heap: mid('heap') };
 }
 
-const rssOf = (pid: number): number => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-const hwmOf = (pid: number): number => Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-
 async function exporterRss(flags: string[]): Promise<{ rss: number; peak: number; ok: boolean }> {
-  const child = spawn(process.execPath, [...flags, CLI, '--web.listen-address=127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stderr.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"port":(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', () => reject(new Error(`exporter exited: ${buf}`)));
-  });
+  const { child, port } = await spawnExporter([], flags);
   let ok = true;
   try {
     for (let i = 0; i < SCRAPES; i++) {
@@ -48,7 +36,7 @@ async function exporterRss(flags: string[]): Promise<{ rss: number; peak: number
       await r.text();
       ok &&= r.status === 200;
     }
-    return { rss: rssOf(child.pid!), peak: hwmOf(child.pid!), ok };
+    return { rss: rssOf(child.pid!), peak: peakRssOf(child.pid!), ok };
   } finally {
     child.kill('SIGTERM');
   }

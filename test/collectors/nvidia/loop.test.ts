@@ -9,18 +9,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, waitFor } from '../../helpers/daemon.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
-import { clearFakeNvidiaModes, FAKE_NVIDIA_SMI, fakeNvidiaCalls, fakeNvidiaSmiDir, NVIDIA_FIXTURES } from '../../helpers/nvidia.js';
+import { clearFakeNvidiaModes, FAKE_NVIDIA_SMI, fakeNvidiaCalls, fakeNvidiaSmiDir, NVIDIA_FIXTURES, pidAlive } from '../../helpers/nvidia.js';
 
 const MiB = 1024 * 1024;
 const INTERVAL_MS = 200;
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = pidAlive;
 const pidsOf = (calls: string[]): number[] => calls.map((l) => Number(l.split(' ')[0]));
 const success = async (e: RunningExporter): Promise<number | undefined> => (await e.metrics()).value('silentwatch_collector_success', { collector: 'nvidia' });
 const lastCause = (e: RunningExporter): string => String(e.logs().filter((l) => l.msg === 'collector failed' && l.collector === 'nvidia').at(-1)?.cause);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLIND_MESSAGE } from '../../../src/collectors/nvidia/index.js';
 import { removeDir, waitFor } from '../../helpers/daemon.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
-import { FAKE_NVIDIA_SMI, fakeNvidiaSmiDir, NVIDIA_FIXTURES } from '../../helpers/nvidia.js';
+import { FAKE_NVIDIA_SMI, fakeNvidiaSmiDir, NVIDIA_FIXTURES, pidAlive } from '../../helpers/nvidia.js';
 
 const FIXTURES = NVIDIA_FIXTURES;
 const FAKE = FAKE_NVIDIA_SMI;
@@ -30,14 +30,7 @@ const calls = (d: string): string[] => (existsSync(join(d, 'calls.log')) ? readF
 const clearModes = (d: string): void => {
   for (const k of ['gpu', 'apps']) for (const m of ['hang', 'wedge', 'exit', 'stderr']) rmSync(join(d, `${k}.${m}`), { force: true });
 };
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = pidAlive;
 
 async function exporterFor(d: string, extra: string[] = []): Promise<RunningExporter> {
   const e = await startExporter(
