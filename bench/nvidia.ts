@@ -86,15 +86,19 @@ async function main(): Promise<void> {
       if (sink.problems.length > 0 || sink.degradedReason || sink.samples.length !== SAMPLES) throw new Error(`loop scrape not clean: ${sink.samples.length} ${[...sink.problems, sink.degradedReason].join('; ')}`);
     };
     const t0 = performance.now();
-    await loopScrape(); // starts both loops, waits for their first samples
-    const loopFirst = performance.now() - t0;
-    const startsBefore = Number(loopCollector.describe?.()['nvidia-smi starts']);
-    const cpu0 = process.cpuUsage();
-    const loopSteady = await time(loopScrape, 1000, 30);
-    const cpu = process.cpuUsage(cpu0);
-    const loopCpuMs = (cpu.user + cpu.system) / 1000 / (loopSteady.n + 30);
-    const startsAfter = Number(loopCollector.describe?.()['nvidia-smi starts']);
-    await loopCollector.close?.();
+    let loopFirst: number, startsBefore: number, loopSteady: Awaited<ReturnType<typeof time>>, loopCpuMs: number, startsAfter: number;
+    try {
+      await loopScrape(); // starts both loops, waits for their first samples
+      loopFirst = performance.now() - t0;
+      startsBefore = Number(loopCollector.describe?.()['nvidia-smi starts']);
+      const cpu0 = process.cpuUsage();
+      loopSteady = await time(loopScrape, 1000, 30);
+      const cpu = process.cpuUsage(cpu0);
+      loopCpuMs = (cpu.user + cpu.system) / 1000 / (loopSteady.n + 30);
+      startsAfter = Number(loopCollector.describe?.()['nvidia-smi starts']);
+    } finally {
+      await loopCollector.close?.();
+    }
     const fakeAfter = await time(spawnFake, 30);
     const fake = fakeBefore.p50 <= fakeAfter.p50 ? fakeBefore : fakeAfter;
 
