@@ -63,6 +63,8 @@ const settings: Array<{ name: string; flags: string[] }> = [
 const exporter: Array<{ name: string; rss: number; peak: number; ok: boolean }> = [];
 for (const s of settings) exporter.push({ name: s.name, ...(await exporterRss(s.flags)) });
 
+const biggest = perModule.filter((p) => !Number.isNaN(p.rss)).sort((a, b) => b.rss - a.rss)[0] as { m: string; rss: number };
+const smallest = [...exporter].sort((a, b) => a.rss - b.rss)[0] as { name: string; rss: number };
 const f = (n: number): string => (Number.isNaN(n) ? 'not installed' : `${(n / MiB).toFixed(1)} MiB`);
 const lines = [
   '# memory: where it goes',
@@ -80,6 +82,9 @@ const lines = [
   '| V8 flags | RSS | peak RSS | × node defaults | all scrapes 200 |',
   '|---|---:|---:|---:|---|',
   ...exporter.map((e) => `| ${e.name} | ${f(e.rss)} | ${f(e.peak)} | ${(e.rss / (exporter[0]?.rss ?? 1)).toFixed(2)}× | ${e.ok ? 'yes' : 'NO'} |`),
+  '',
+  `- Heaviest dependency loaded alone: \`${biggest.m}\` (+${f(biggest.rss - bare.rss)} RSS over a bare node); a bare node is ${f(bare.rss)} of RSS before any code, so < 80 MB leaves about ${f(80e6 - bare.rss)} for everything else.`,
+  `- Smallest RSS after ${SCRAPES} scrapes: ${smallest.name} (${f(smallest.rss)}), against ${f(exporter[1]?.rss ?? NaN)} with the flags npm start used and ${f(exporter[0]?.rss ?? NaN)} with node's defaults.`,
   '',
 ];
 writeFileSync(new URL('./results/memory.md', import.meta.url), lines.join('\n'));
