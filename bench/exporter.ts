@@ -4,17 +4,13 @@
  * Anchor: a bare node:http server answering a static body of the same size, measured in the same run
  * (the floor of one HTTP round trip carrying that exposition).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { rssOf, spawnExporter } from './lib/exporter-process.js';
+import { cpuSecondsOf, rssOf, spawnExporter } from './lib/exporter-process.js';
 import { fmtMs, ratio, report, time, type Row } from './lib/stats.js';
 
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 10_000);
 
-function cpuSecondsOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ 100)
-}
 const fdsOf = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
 async function main(): Promise<void> {

@@ -5,9 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-/** Starts the exporter on a free port with the production start flags; resolves once it listens. */
-export async function spawnExporter(args: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', CLI, '--web.listen-address=127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Starts the exporter on a free port with the production start flags (or `flags`, to compare V8 settings);
+ * resolves once it listens.
+ */
+export async function spawnExporter(args: readonly string[] = [], flags: readonly string[] = ['--max-semi-space-size=2']): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...flags, CLI, '--web.listen-address=127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     child.stderr!.on('data', (d: Buffer) => {
@@ -20,6 +23,17 @@ export async function spawnExporter(args: readonly string[] = []): Promise<{ chi
   return { child, port };
 }
 
+const status = (pid: number, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+
 export function rssOf(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+  return status(pid, 'VmRSS');
+}
+
+/** Peak resident set size since start, in bytes. */
+export const peakRssOf = (pid: number): number => status(pid, 'VmHWM');
+
+/** user + system CPU seconds of a process (USER_HZ 100). */
+export function cpuSecondsOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) / 100;
 }

@@ -30,3 +30,13 @@ export const fakeNvidiaCalls = (d: string): string[] => (existsSync(join(d, 'cal
 export const clearFakeNvidiaModes = (d: string): void => {
   for (const k of ['gpu', 'apps']) for (const m of ['hang', 'wedge', 'exit', 'stderr']) rmSync(join(d, `${k}.${m}`), { force: true });
 };
+
+/** Whether a process (a fake nvidia-smi, its wedged child) still exists. */
+export const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};

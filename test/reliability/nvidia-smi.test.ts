@@ -59,6 +59,8 @@ async function exporter(d: string, timeoutMs = TIMEOUT_MS, binary = join(d, 'nvi
       `--collector.nvidia.timeout=${timeoutMs}ms`,
       '--collector.nvidia',
       `--collector.nvidia.binary=${binary}`,
+      // One-shot mode, whose per-scrape runs these rows count; loop mode's faults: test/collectors/nvidia/loop.test.ts.
+      '--collector.nvidia.mode=once',
       '--no-collector.containers',
       '--no-collector.queues',
       '--no-collector.llamaswap',
@@ -160,7 +162,9 @@ describe.concurrent('fault matrix: nvidia-smi (nvidia)', { timeout: 150_000 }, (
     });
     const starts = readFileSync(join(d, 'concurrency.log'), 'utf8').split('\n').filter(Boolean).length;
     console.log(describeReport('nvidia-smi: never more than one instance running', rep) + `; ${starts} nvidia-smi starts, at most ${maxConcurrency(d)} at once`);
-    expect(starts).toBeGreaterThan(50);
+    // Many scrapes met the hang and each started at most one nvidia-smi (fewer when one was still being killed:
+    // on a loaded machine about half); a pile-up would show as maxConcurrency above 1.
+    expect(starts).toBeGreaterThan(20);
     expect(maxConcurrency(d)).toBe(1);
   });
 

@@ -13,6 +13,7 @@ import { IDENTITY_LABELS, type IdentityLabels } from '../../lib/identity/process
 import { defineMetric } from '../../metrics.js';
 import { defineCollector } from '../types.js';
 import { normalisePciAddress, vendorName } from './parse-fdinfo.js';
+import { ScanMemory } from './scan-memory.js';
 import { scanDrmFds, type DrmFd, type ScanResult } from './scan.js';
 
 const engineBusy = defineMetric({
@@ -62,6 +63,9 @@ export const drmCollector = defineCollector({
     max_fds: integer(1, 10_000_000)
       .default(200_000)
       .describe('Upper bound on open file descriptors looked at per scrape; beyond it the scan stops and the collector reports degraded data.'),
+    revisit_every: integer(1, 1000)
+      .default(4)
+      .describe('A process found without DRM files is looked at again every this many scrapes (staggered by PID), then only its new fd numbers, and all of them every 10th time: a process that opens a GPU later is seen within this many scrapes (10 times as many if the device gets an fd number that was already open at the last look).'),
   }),
   metrics: [gpuProcessMemory, engineBusy, deviceResident, deviceClients, processesVisible],
 
@@ -77,6 +81,7 @@ export const drmCollector = defineCollector({
     const sysfs = ctx.paths.sysfs;
     const vendorCache = new Map<string, string | undefined>();
     let lastScan: ScanResult | undefined;
+    const scanMemory = new ScanMemory(ctx.options.revisit_every);
     let lastDevices = 0;
     let lastError: string | undefined;
 
@@ -131,7 +136,7 @@ export const drmCollector = defineCollector({
     return {
       async collect(sink, run) {
         lastError = undefined;
-        const scan = await scanDrmFds(ctx.paths.procfs, { concurrency: ctx.options.concurrency, maxFds: ctx.options.max_fds, signal: run.signal });
+        const scan = await scanDrmFds(ctx.paths.procfs, { concurrency: ctx.options.concurrency, maxFds: ctx.options.max_fds, signal: run.signal, memory: scanMemory });
         lastScan = scan;
         const devices = await sysfsDevices();
 

@@ -7,6 +7,7 @@ import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { devMajor, isDrmNodePath, parseDrmFdinfo, type DrmClientStats } from './parse-fdinfo.js';
 import { errnoCode, isPermissionDenied } from '../../lib/errno.js';
+import type { ScanMemory } from './scan-memory.js';
 
 const DRM_MAJOR = 226;
 
@@ -34,12 +35,16 @@ export interface ScanResult {
   readonly skippedValues: number;
   /** True when maxFds stopped the walk early. */
   readonly truncated: boolean;
+  /** Processes not looked at: remembered without DRM files, revisit not due (see scan-memory.ts). */
+  readonly skippedProcesses: number;
 }
 
 export interface ScanOptions {
   readonly concurrency: number;
   readonly maxFds: number;
   readonly signal?: AbortSignal;
+  /** Remembered between scans: skips the fds already known not to be DRM (see scan-memory.ts). */
+  readonly memory?: ScanMemory;
 }
 
 /** Paths that are never DRM devices: skip the stat() for the common ones. */
@@ -71,10 +76,18 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
   let unreadable = 0;
   let skippedValues = 0;
   let truncated = false;
+  let skipped = 0;
+  const memory = opts.memory;
+  memory?.begin();
 
-  const candidates: Array<{ pid: number; fd: number; node: string }> = [];
+  /** `remembered`: known from an earlier scan, not looked at now (see scan-memory.ts). */
+  const candidates: Array<{ pid: number; fd: number; node: string; remembered?: boolean }> = [];
   await forEachLimit(pids, opts.concurrency, signal, async (pid) => {
     if (truncated) return;
+    if (memory?.skip(pid)) {
+      skipped++;
+      return;
+    }
     const fdDir = join(procfs, String(pid), 'fd');
     let names: string[];
     try {
@@ -84,7 +97,11 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
       else vanished++; // ENOENT/ESRCH: exited; ENOTDIR and others: not a process folder we can use
       return;
     }
-    for (const name of names) {
+    const plan = memory ? memory.plan(pid, names) : { check: names, drm: [] };
+    const check = plan.check;
+    const drm = [...plan.drm];
+    for (const d of plan.drm) candidates.push({ pid, fd: d.fd, node: d.node, remembered: true });
+    for (const name of check) {
       if (scanned >= opts.maxFds) {
         truncated = true;
         return;
@@ -99,18 +116,24 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
       if (!link.startsWith('/dev/')) continue;
       if (isDrmNodePath(link)) {
         candidates.push({ pid, fd: Number(name), node: link });
+        drm.push({ fd: Number(name), node: link });
       } else if (!NOT_DRM.test(link)) {
         // An unusual node name (a container's own /dev, a udev rename): trust the device number when the
         // fd can be stat'ed from here. A failing stat means "not shown to be DRM" and the fd is skipped.
         try {
           const st = await stat(join(fdDir, name));
-          if (st.isCharacterDevice() && devMajor(st.rdev) === DRM_MAJOR) candidates.push({ pid, fd: Number(name), node: link });
+          if (st.isCharacterDevice() && devMajor(st.rdev) === DRM_MAJOR) {
+            candidates.push({ pid, fd: Number(name), node: link });
+            drm.push({ fd: Number(name), node: link });
+          }
         } catch {
           // gone or not reachable
         }
       }
     }
+    memory?.looked(pid, names, drm);
   });
+  memory?.prune(new Set(pids));
 
   await forEachLimit(candidates, opts.concurrency, signal, async (c) => {
     let text: string;
@@ -119,11 +142,16 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ABORT_ERR') throw e;
+      if (c.remembered) memory?.forget(c.pid);
       if (code !== 'ENOENT' && code !== 'ESRCH') unreadable++; // ENOENT: closed or exited meanwhile
       if (isPermissionDenied(e)) deniedFdinfo.add(c.pid);
       return;
     }
     const stats = parseDrmFdinfo(text);
+    if (!stats && c.remembered) {
+      memory?.forget(c.pid); // the number now names another file: not a DRM fd, not an error
+      return;
+    }
     if (!stats) {
       unreadable++;
       return;
@@ -142,6 +170,7 @@ export async function scanDrmFds(procfs: string, opts: ScanOptions): Promise<Sca
     unreadableFdinfo: unreadable,
     skippedValues,
     truncated,
+    skippedProcesses: skipped,
   };
 }
 

@@ -8,6 +8,7 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { z } from 'zod';
+import { errorMessage } from '../../lib/async.js';
 import { duration } from '../../lib/config-values.js';
 import { gpuProcessMemory } from '../../lib/gpu-metrics.js';
 import { hostPidBlindness } from '../../lib/identity/host-pid.js';
@@ -16,6 +17,7 @@ import { runCommand } from '../../lib/subprocess.js';
 import { defineMetric, type SampleSink } from '../../metrics.js';
 import { defineCollector } from '../types.js';
 import { IdentityCache } from './identity-cache.js';
+import { NvidiaLoops, type AppsRead } from './loop-source.js';
 import { APP_QUERY_FIELDS, GPU_QUERY_FIELDS, parseComputeApps, parseGpuQuery, processLabel, type AppRow, type GpuRow } from './parse-nvidia-smi.js';
 
 const GPU_LABELS = ['vendor', 'gpu', 'uuid'] as const;
@@ -65,7 +67,12 @@ const options = z.object({
   binary: z.string().min(1).default('nvidia-smi').describe('nvidia-smi to run: a name looked up on PATH, or a path.'),
   command_timeout: duration()
     .prefault('4s')
-    .describe('Time-out for both nvidia-smi calls together; capped below the collector time-out. A hung nvidia-smi is killed, and no second one starts while it lives.'),
+    .describe('Time-out for both nvidia-smi calls together (in loop mode: for a sample to arrive); capped below the collector time-out. A hung nvidia-smi is killed, and no second one starts while it lives.'),
+  mode: z
+    .enum(['loop', 'once'])
+    .default('loop')
+    .describe('loop: two long-lived nvidia-smi sample every loop_interval and a scrape reads their newest output (no driver initialisation per scrape); once: two nvidia-smi runs per scrape.'),
+  loop_interval: duration().prefault('1s').describe('In loop mode, how often nvidia-smi samples (its -lms). The data a scrape reads is at most about this old.'),
 });
 
 export interface NvidiaReading {
@@ -158,6 +165,15 @@ function degradeWith(sink: SampleSink, what: string, problems: readonly string[]
   sink.degraded(`${what}: ${problems.slice(0, 3).join('; ')}${more}`);
 }
 
+/** `f` remembering its last argument and result (results are read-only to their users). */
+function lastOf<R>(f: (text: string) => R): (text: string) => R {
+  let last: { text: string; result: R } | undefined;
+  return (text) => {
+    if (last?.text !== text) last = { text, result: f(text) };
+    return last.result;
+  };
+}
+
 /** Finds an executable: a path as given, or a bare name on PATH. Never throws. */
 export async function findExecutable(binary: string, pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
   const candidates = binary.includes('/') ? [binary] : pathEnv.split(delimiter).filter(Boolean).map((d) => join(d, binary));
@@ -190,6 +206,11 @@ export const nvidiaCollector = defineCollector({
     let blindLogged = false;
     const identities = new IdentityCache(ctx.shared.identity);
 
+    const gpuArgs = [`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'];
+    const appsArgs = [`--query-compute-apps=${APP_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'];
+    const loops = ctx.options.mode === 'loop' ? new NvidiaLoops(ctx.options.binary, gpuArgs, appsArgs, ctx.options.loop_interval * 1000) : undefined;
+    facts.mode = loops ? `loop, one sample every ${ctx.options.loop_interval}s` : 'once per scrape';
+
     const smi = async (args: string[], deadline: number, signal: AbortSignal): Promise<string> => {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`nvidia-smi: no time left of the ${budgetMs / 1000}s command time-out`);
@@ -197,25 +218,51 @@ export const nvidiaCollector = defineCollector({
       return r.stdout;
     };
 
+    /** The two outputs: from the loops' newest samples, or from two runs (the process list only once the GPU list is usable). */
+    const read = async (deadline: number, signal: AbortSignal): Promise<{ gpuText: string; apps: () => Promise<AppsRead> }> => {
+      if (loops) {
+        const r = await loops.read(deadline, signal);
+        facts['nvidia-smi starts'] = String(loops.starts);
+        return { gpuText: r.gpuText, apps: async () => r.apps };
+      }
+      const gpuText = await smi(gpuArgs, deadline, signal);
+      return {
+        gpuText,
+        apps: async () => {
+          try {
+            return { text: await smi(appsArgs, deadline, signal) };
+          } catch (e) {
+            if (signal.aborted) throw e;
+            return { error: errorMessage(e) };
+          }
+        },
+      };
+    };
+
+    // In loop mode most scrapes read the same sample as the one before (it changes once per loop_interval):
+    // its parse is reused, not redone.
+    const parseGpus = lastOf(parseGpuQuery);
+    const parseApps = lastOf(parseComputeApps);
+
     return {
+      close: () => loops?.close(),
       async collect(sink, run) {
         const deadline = Date.now() + budgetMs;
-        const gpuText = await smi([`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], deadline, run.signal);
-        const gpus = parseGpuQuery(gpuText);
+        const texts = await read(deadline, run.signal);
+        const gpus = parseGpus(texts.gpuText);
         if (gpus.rows.length === 0) {
           throw new Error(gpus.problems.length > 0 ? `nvidia-smi --query-gpu: no usable GPU line (${gpus.problems[0]})` : 'nvidia-smi --query-gpu: no GPU listed');
         }
         degradeWith(sink, 'nvidia-smi --query-gpu', gpus.problems);
 
         let apps: AppRow[] | undefined;
-        try {
-          const appText = await smi([`--query-compute-apps=${APP_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], deadline, run.signal);
-          const parsed = parseComputeApps(appText);
+        const appsRead = await texts.apps();
+        if ('text' in appsRead) {
+          const parsed = parseApps(appsRead.text);
           apps = parsed.rows;
           degradeWith(sink, 'nvidia-smi --query-compute-apps', parsed.problems);
-        } catch (e) {
-          if (run.signal.aborted) throw e;
-          sink.degraded(`per-process list unavailable: ${e instanceof Error ? e.message : String(e)}`);
+        } else {
+          sink.degraded(`per-process list unavailable: ${appsRead.error}`);
         }
         const infos = await identities.resolve(apps ?? []);
         const res = writeSamples(sink, { gpus: gpus.rows, apps, infos });

@@ -2,7 +2,8 @@
  * The nvidia collector through the real exporter process, with a fake nvidia-smi (a shell script that
  * prints written fixtures by argv and logs each call): normal, exited PIDs, non-zero exit, garbage, a
  * hang the time-out must kill, a wedge that outlives the kill (no second nvidia-smi may start beside it),
- * absent binary, and the "no host PID namespace" warning.
+ * absent binary, and the "no host PID namespace" warning. One-shot mode (`mode=once`); the default loop
+ * mode is covered by loop.test.ts and loop-samples.test.ts.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLIND_MESSAGE } from '../../../src/collectors/nvidia/index.js';
 import { removeDir, waitFor } from '../../helpers/daemon.js';
 import { startExporter, type RunningExporter } from '../../helpers/exporter.js';
-import { FAKE_NVIDIA_SMI, fakeNvidiaSmiDir, NVIDIA_FIXTURES } from '../../helpers/nvidia.js';
+import { FAKE_NVIDIA_SMI, fakeNvidiaSmiDir, NVIDIA_FIXTURES, pidAlive } from '../../helpers/nvidia.js';
 
 const FIXTURES = NVIDIA_FIXTURES;
 const FAKE = FAKE_NVIDIA_SMI;
@@ -29,19 +30,13 @@ const calls = (d: string): string[] => (existsSync(join(d, 'calls.log')) ? readF
 const clearModes = (d: string): void => {
   for (const k of ['gpu', 'apps']) for (const m of ['hang', 'wedge', 'exit', 'stderr']) rmSync(join(d, `${k}.${m}`), { force: true });
 };
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = pidAlive;
 
 async function exporterFor(d: string, extra: string[] = []): Promise<RunningExporter> {
   const e = await startExporter(
     // An empty procfs: the fixture PIDs must not resolve to whatever real process has that number here.
-    ['--no-collector.host', `--collector.nvidia.binary=${FAKE}`, '--collector.timeout=2s', `--path.procfs=${join(d, 'proc')}`, '--docker.host=unix:///nonexistent/docker.sock', ...extra],
+    // One-shot mode: these cases count nvidia-smi runs per scrape (loop mode: loop.test.ts).
+    ['--no-collector.host', `--collector.nvidia.binary=${FAKE}`, '--collector.nvidia.mode=once', '--collector.timeout=2s', `--path.procfs=${join(d, 'proc')}`, '--docker.host=unix:///nonexistent/docker.sock', ...extra],
     { FAKE_NVIDIA_SMI_DIR: d },
   );
   started.push(e);
