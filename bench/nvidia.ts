@@ -20,6 +20,7 @@ import { ProcessIdentity } from '../src/lib/identity/process-identity.js';
 import { runCommand } from '../src/lib/subprocess.js';
 import { silentLogger } from '../src/logger.js';
 import { SampleSink } from '../src/metrics.js';
+import { budgetFor } from '../src/lib/time-budget.js';
 import { fmtMs, ratio, report, time, type Row } from './lib/stats.js';
 
 const GPUS = 4;
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     });
     const loopScrape = async (): Promise<void> => {
       const sink = new SampleSink(allowed);
-      await loopCollector.collect(sink, { signal: AbortSignal.timeout(5000) });
+      await loopCollector.collect(sink, budgetFor(5));
       if (sink.problems.length > 0 || sink.degradedReason || sink.samples.length !== SAMPLES) throw new Error(`loop scrape not clean: ${sink.samples.length} ${[...sink.problems, sink.degradedReason].join('; ')}`);
     };
     const t0 = performance.now();
