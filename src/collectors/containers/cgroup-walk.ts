@@ -5,7 +5,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { containerFromCgroupPath, type ContainerRef } from '../../lib/identity/parse-proc-cgroup.js';
+import { containerFromCgroupPath, podUidOfSegment, type ContainerRef } from '../../lib/identity/parse-proc-cgroup.js';
 import { noteDenied, readText, type Denied } from './kernel-files.js';
 
 /** Deepest cgroup level looked at below the root (kubepods/burstable/pod<uid>/<id> is 4). */
@@ -19,6 +19,18 @@ export interface Hierarchy {
 export interface FoundCgroup {
   readonly dir: string;
   readonly ref: ContainerRef;
+}
+
+/** A Kubernetes pod's own cgroup (the parent of its containers' cgroups). */
+export interface FoundPod {
+  readonly dir: string;
+  readonly uid: string;
+}
+
+export interface Walked {
+  readonly found: FoundCgroup[];
+  readonly pods: FoundPod[];
+  readonly truncated: boolean;
 }
 
 /** Where container memory is accounted: the v1 memory controller if mounted (legacy and hybrid), else v2. */
@@ -35,9 +47,11 @@ export async function findHierarchy(sysfs: string, signal: AbortSignal): Promise
 /**
  * Breadth-first walk of the hierarchy, one readdir per directory, all directories of a level at once.
  * Stops descending at a container cgroup (its children are the container's own business) and at maxDirs.
+ * Kubernetes pod cgroups met on the way are returned too (their counters outlive their containers).
  */
-export async function findContainerCgroups(root: string, signal: AbortSignal, maxDirs: number, denied: Denied = []): Promise<{ found: FoundCgroup[]; truncated: boolean }> {
+export async function findContainerCgroups(root: string, signal: AbortSignal, maxDirs: number, denied: Denied = []): Promise<Walked> {
   const found: FoundCgroup[] = [];
+  const pods: FoundPod[] = [];
   const seen = new Set<string>();
   let level: Array<{ dir: string; rel: string }> = [{ dir: root, rel: '' }];
   let visited = 0;
@@ -56,7 +70,7 @@ export async function findContainerCgroups(root: string, signal: AbortSignal, ma
       const parent = level[i] as { dir: string; rel: string };
       for (const e of entries) {
         if (!e.isDirectory()) continue;
-        if (++visited > maxDirs) return { found, truncated: true };
+        if (++visited > maxDirs) return { found, pods, truncated: true };
         const rel = `${parent.rel}/${e.name}`;
         const dir = join(parent.dir, e.name);
         const ref = containerFromCgroupPath(rel);
@@ -67,10 +81,12 @@ export async function findContainerCgroups(root: string, signal: AbortSignal, ma
           }
           continue;
         }
+        const podUid = podUidOfSegment(e.name);
+        if (podUid !== undefined) pods.push({ dir, uid: podUid });
         next.push({ dir, rel });
       }
     }
     level = next;
   }
-  return { found, truncated: false };
+  return { found, pods, truncated: false };
 }

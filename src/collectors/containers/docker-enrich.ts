@@ -8,7 +8,7 @@ import type { DockerContainerInfo } from '../../lib/identity/docker-index.js';
 import { identityLabels } from '../../lib/identity/process-identity.js';
 import type { SampleSink } from '../../metrics.js';
 import type { CollectorContext } from '../types.js';
-import { healthMetric, oomKilledFlag, restarts, startedTime, stateMetric } from './metrics.js';
+import { healthMetric, oomExits, oomKilledFlag, restarts, startedTime, stateMetric } from './metrics.js';
 import type { ContainersOptions } from './options.js';
 import { CONTAINER_STATES, HEALTH_STATUSES, containerState, healthStatus, inspectFacts, maxUptimeSeconds, statusWithoutTime, type InspectFacts } from './parse-docker.js';
 
@@ -32,10 +32,10 @@ const inspectKey = (c: DockerContainerInfo): string => `${c.state}|${statusWitho
 /** Whether the cached inspect no longer describes the listed container. */
 function inspectStale(c: DockerContainerInfo, cached: InspectCacheEntry | undefined, now: number): boolean {
   if (!cached || cached.key !== inspectKey(c) || now >= cached.refreshAt) return true;
-  // up for less time than since the start we know of: restarted in between
+  // up for less time (as of the listing) than since the start we know of: restarted in between
   const upAtMost = maxUptimeSeconds(c.status);
   const started = cached.facts?.startedAt;
-  return upAtMost !== undefined && started !== undefined && upAtMost + 5 < now / 1000 - started;
+  return upAtMost !== undefined && started !== undefined && upAtMost + 5 < c.listedAt / 1000 - started;
 }
 
 /** Runs fn over items with at most `limit` in flight. */
@@ -60,6 +60,21 @@ export class DockerEnrichment {
 
   constructor(private readonly ctx: CollectorContext<ContainersOptions>) {
     this.budgetMs = Math.max(200, ctx.timeoutSeconds * 1000 * 0.6);
+    if (ctx.options.docker !== false) ctx.shared.dockerIndex.watch();
+  }
+
+  /** Facts for the landing page. */
+  describe(): Record<string, string> {
+    const s = this.ctx.shared.dockerIndex.status();
+    if (!s.watching) return {};
+    return {
+      'Docker event stream': `${s.streaming ? 'open' : 'down'}, ${s.events} event(s), ${s.reconnects} reconnect(s)${s.lastError ? ` (last error: ${s.lastError})` : ''}`,
+      'Docker inspects since start': String(this.inspects),
+    };
+  }
+
+  close(): void {
+    if (this.ctx.options.docker !== false) this.ctx.shared.dockerIndex.unwatch();
   }
 
   /** This scrape's container list with fresh inspects of what changed; never rejects. */
@@ -103,6 +118,8 @@ export class DockerEnrichment {
     const facts = this.inspectCache.get(info.id)?.facts;
     const health = healthStatus(info.status, facts?.health);
     for (const h of HEALTH_STATUSES) sink.set(healthMetric, { ...labels, status: h }, h === health ? 1 : 0);
+    const { watching } = this.ctx.shared.dockerIndex.status();
+    if (watching) sink.set(oomExits, labels, this.ctx.shared.dockerIndex.oomExits().get(info.id) ?? 0);
     if (facts) {
       sink.set(restarts, labels, facts.restartCount);
       sink.set(oomKilledFlag, labels, facts.oomKilled ? 1 : 0);

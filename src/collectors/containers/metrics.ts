@@ -87,5 +87,77 @@ export const cgroupsDiscovered = defineMetric({
   labels: ['cgroup_version'],
 });
 
+export const oomGroupKills = defineMetric({
+  name: 'silentwatch_container_oom_group_kills_total',
+  type: 'counter',
+  help: 'Times the OOM killer killed the whole container cgroup as a unit because memory.oom.group is set (cgroup v2 memory.events oom_group_kill, Linux ≥ 5.17).',
+  labels: IDENTITY_LABELS,
+});
+export const memoryEvents = defineMetric({
+  name: 'silentwatch_container_memory_events_total',
+  type: 'counter',
+  help: 'cgroup memory events by kind: low (reclaimed below memory.low), high (throttled over memory.high), max (usage hit the limit; v1 memory.failcnt). cgroup v2 memory.events unless noted.',
+  labels: [...IDENTITY_LABELS, 'event'],
+});
+export const peakBytes = defineMetric({
+  name: 'silentwatch_container_memory_peak_bytes',
+  type: 'gauge',
+  help: 'Highest memory usage of the container cgroup since it was created (v2 memory.peak, Linux ≥ 5.19; v1 memory.max_usage_in_bytes), in bytes.',
+  labels: IDENTITY_LABELS,
+});
+export const pressureWaiting = defineMetric({
+  name: 'silentwatch_container_memory_pressure_waiting_seconds_total',
+  type: 'counter',
+  help: 'Time at least one task of the container was stalled waiting for memory (cgroup v2 memory.pressure "some" total), in seconds.',
+  labels: IDENTITY_LABELS,
+});
+export const pressureStalled = defineMetric({
+  name: 'silentwatch_container_memory_pressure_stalled_seconds_total',
+  type: 'counter',
+  help: 'Time all non-idle tasks of the container were stalled on memory at once (cgroup v2 memory.pressure "full" total), in seconds.',
+  labels: IDENTITY_LABELS,
+});
+export const oomGroup = defineMetric({
+  name: 'silentwatch_container_memory_oom_group',
+  type: 'gauge',
+  help: 'cgroup v2 memory.oom.group of the container: 1 = an OOM kills every process of the container (the kubelet sets it since Kubernetes 1.28), 0 = only the chosen process.',
+  labels: IDENTITY_LABELS,
+});
+export const oomExits = defineMetric({
+  name: 'silentwatch_container_oom_exits_total',
+  type: 'counter',
+  help: "Times the container's main process was OOM-killed and the container died (Docker event `oom` then `die` with exit code 137), seen by this exporter since it started. Its restart gets a fresh cgroup whose own oom_kills counter starts at 0; this one still counts.",
+  labels: IDENTITY_LABELS,
+});
+export const podOomKills = defineMetric({
+  name: 'silentwatch_pod_oom_kills_total',
+  type: 'counter',
+  help: "Processes OOM-killed in a Kubernetes pod's cgroup. On cgroup v2 it counts every container of the pod, including containers since killed and replaced; on v1 only kills at the pod's own limit.",
+  labels: ['namespace', 'pod', 'pod_uid'],
+});
+
 /** Every metric of the collector, in the order docs/metrics.md lists them. */
-export const CONTAINER_METRICS = [usageBytes, workingSetBytes, rssBytes, cacheBytes, limitBytes, limited, oomKills, oomEvents, stateMetric, healthMetric, restarts, oomKilledFlag, startedTime, cgroupsDiscovered];
+export const CONTAINER_METRICS = [
+  usageBytes,
+  workingSetBytes,
+  rssBytes,
+  cacheBytes,
+  limitBytes,
+  limited,
+  peakBytes,
+  oomKills,
+  oomEvents,
+  oomGroupKills,
+  oomGroup,
+  memoryEvents,
+  pressureWaiting,
+  pressureStalled,
+  podOomKills,
+  stateMetric,
+  healthMetric,
+  restarts,
+  oomKilledFlag,
+  oomExits,
+  startedTime,
+  cgroupsDiscovered,
+];
