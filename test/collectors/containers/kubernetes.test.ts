@@ -91,7 +91,7 @@ describe('Kubernetes nodes without Docker, in the exporter', () => {
     const m = await e.metrics();
     expect(m.value('silentwatch_collector_success', { collector: 'containers' })).toBe(1);
     expect(m.value('silentwatch_container_cgroups', { cgroup_version: '1' })).toBe(n.layout.containers.length);
-    const c = n.layout.containers.find((x) => x.names) as { id: string; names: Record<string, string> };
+    const c = n.layout.containers.find((x) => x.names) as { id: string; names: { namespace: string; pod: string; container: string } };
     const id = { id: c.id.slice(0, 12) };
     expect(m.get('silentwatch_container_memory_usage_bytes', id)[0]?.labels).toMatchObject(c.names);
     expect(m.value('silentwatch_container_memory_peak_bytes', id)).toBe(64 * MiB);
