@@ -1,16 +1,16 @@
 /** doctor checks about containers. */
-import { healthMetric, oomKilledFlag, oomKills, restarts as restartsMetric, stateMetric } from '../../collectors/containers/index.js';
+import { healthMetric, oomExits, oomKilledFlag, oomKills, podOomKills, restarts as restartsMetric, stateMetric } from '../../collectors/containers/metrics.js';
 import { type Check, RUNBOOK, ML_MIN_MEMORY_BYTES, ML_RECOMMENDED_MEMORY, isImmichMl, values, valueFor, bytes } from '../check-helpers.js';
 
-/** Processes OOM-killed inside a container that Docker still shows as fine. */
+/** Seed 000: processes OOM-killed inside a container that Docker still shows as fine. */
 export const silentOomKills: Check = (input, out) => {
-  const kills = values(input.samples, oomKills);
+  const kills = values(input.samples, oomKills.name);
   if (kills.length === 0) return out.skip('no container memory data (containers collector inactive or no containers)');
   for (const k of kills.filter((x) => x.value > 0)) {
     const who = { container: k.labels.container ?? '', id: k.labels.id ?? '' };
-    const restarts = valueFor(input.samples, restartsMetric, who);
-    const flagged = valueFor(input.samples, oomKilledFlag, who);
-    const running = valueFor(input.samples, stateMetric, { ...who, state: 'running' });
+    const restarts = valueFor(input.samples, restartsMetric.name, who);
+    const flagged = valueFor(input.samples, oomKilledFlag.name, who);
+    const running = valueFor(input.samples, stateMetric.name, { ...who, state: 'running' });
     const silent = (restarts ?? 0) === 0 && (flagged ?? 0) === 0;
     out.add({
       check: 'silent-oom-kills',
@@ -27,7 +27,37 @@ export const silentOomKills: Check = (input, out) => {
   }
 };
 
-/** The ML container must have a realistic memory limit. */
+/** Containers OOM-killed as a whole (main process, or memory.oom.group on Kubernetes) and restarted: their own counter shows nothing. */
+export const oomRestarts: Check = (input, out) => {
+  const exits = values(input.samples, oomExits.name).filter((x) => x.value > 0);
+  const pods = values(input.samples, podOomKills.name).filter((x) => x.value > 0);
+  if (values(input.samples, oomExits.name).length === 0 && values(input.samples, podOomKills.name).length === 0) {
+    return out.skip('no Docker event stream and no Kubernetes pod cgroups (containers collector inactive, Docker unreachable, or not a Kubernetes node)');
+  }
+  for (const e of exits) {
+    out.add({
+      check: 'oom-restarts',
+      severity: 'warning',
+      title: `container ${e.labels.container} was OOM-killed as a whole ${e.value} time(s) since the exporter started`,
+      evidence: [`Docker reported oom then die (exit 137) ${e.value} time(s); the restarted container's own oom_kill counter starts again at 0`],
+      fix: `Raise the memory limit of ${e.labels.container ?? 'the container'} or make what it loads at start-up smaller.`,
+      runbook: `${RUNBOOK}ContainerOOMKilledRestarted.md`,
+    });
+  }
+  for (const p of pods) {
+    const who = p.labels.pod ? `${p.labels.namespace ?? ''}/${p.labels.pod}` : `with UID ${p.labels.pod_uid ?? ''}`;
+    out.add({
+      check: 'oom-restarts',
+      severity: 'warning',
+      title: `pod ${who} counts ${p.value} OOM kill(s) in its cgroup`,
+      evidence: ['the pod cgroup counts the kills of all its containers, including containers killed as a whole and replaced (memory.oom.group=1 since Kubernetes 1.28)'],
+      fix: `kubectl -n ${p.labels.namespace || '<namespace>'} describe pod ${p.labels.pod || '<pod>'} (Last State: OOMKilled); raise resources.limits.memory.`,
+      runbook: `${RUNBOOK}ContainerOOMKilledRestarted.md`,
+    });
+  }
+};
+
+/** Seed 000's first checklist item: the ML container must have a realistic memory limit. */
 export const mlMemoryLimit: Check = (input, out) => {
   if (!input.containers) return out.skip('Docker not reachable: cannot inspect container limits');
   const ml = input.containers.filter((c) => isImmichMl(c.image, c.name));
@@ -39,7 +69,7 @@ export const mlMemoryLimit: Check = (input, out) => {
         severity: 'warning',
         title: `${c.name} has no memory limit`,
         evidence: [`image ${c.image}`, 'HostConfig.Memory = 0 (unlimited): one model load can push the whole host into the OOM killer'],
-        fix: `Set deploy.resources.limits.memory: ${ML_RECOMMENDED_MEMORY} on ${c.name} (enough for CLIP + faces + OCR loaded together).`,
+        fix: `Set deploy.resources.limits.memory: ${ML_RECOMMENDED_MEMORY} on ${c.name} (seed 000's value for CLIP + faces + OCR).`,
         runbook: `${RUNBOOK}ContainerWithoutMemoryLimit.md`,
       });
     } else if (c.memoryLimitBytes < ML_MIN_MEMORY_BYTES) {
@@ -55,7 +85,7 @@ export const mlMemoryLimit: Check = (input, out) => {
   }
 };
 
-/** An accelerated ML image without the device it needs silently falls back to CPU. */
+/** Seed 000/003: an accelerated ML image without the device it needs silently falls back to CPU. */
 export const accelImageWithoutDevice: Check = (input, out) => {
   if (!input.containers) return out.skip('Docker not reachable: cannot inspect devices');
   for (const c of input.containers.filter((x) => isImmichMl(x.image, x.name))) {
@@ -80,9 +110,9 @@ export const accelImageWithoutDevice: Check = (input, out) => {
   }
 };
 
-/** Unhealthy containers: Docker's own health check says so, yet nothing pages (often the first symptom of OOM kills inside). */
+/** Unhealthy containers: Docker's own health check says so, yet nothing pages (seed 000's first symptom). */
 export const unhealthy: Check = (input, out) => {
-  const health = values(input.samples, healthMetric);
+  const health = values(input.samples, healthMetric.name);
   if (health.length === 0) return out.skip('no container health data (containers collector inactive or Docker unreachable)');
   for (const h of health.filter((x) => x.labels.status === 'unhealthy' && x.value === 1)) {
     out.add({
