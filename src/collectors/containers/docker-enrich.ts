@@ -38,6 +38,12 @@ function inspectStale(c: DockerContainerInfo, cached: InspectCacheEntry | undefi
   return upAtMost !== undefined && started !== undefined && upAtMost + 5 < c.listedAt / 1000 - started;
 }
 
+/** A request that died with its connection before any answer (socket hang up, ECONNRESET, EPIPE). */
+function isConnectionReset(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || (e instanceof Error && e.message === 'socket hang up');
+}
+
 /** Runs fn over items with at most `limit` in flight. */
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -98,7 +104,13 @@ export class DockerEnrichment {
       if (deadline.aborted) return;
       try {
         this.inspects++;
-        const body: unknown = await ctx.shared.docker().getContainer(c.id).inspect({ abortSignal: deadline });
+        const inspect = (): Promise<unknown> => ctx.shared.docker().getContainer(c.id).inspect({ abortSignal: deadline });
+        // a kept-alive connection closed by the other end just as it was reused (a socket proxy's idle time-out)
+        // fails a GET that never reached Docker: it is asked once more
+        const body: unknown = await inspect().catch((e: unknown) => {
+          if (deadline.aborted || !isConnectionReset(e)) throw e;
+          return inspect();
+        });
         this.inspectCache.set(c.id, { key: inspectKey(c), facts: inspectFacts(body), refreshAt: Date.now() + INSPECT_MAX_AGE_MS * (1 + Math.random()) });
       } catch (e) {
         const status = (e as { statusCode?: unknown }).statusCode;

@@ -79,6 +79,7 @@ export class DockerIndex {
     private readonly ttlMs = 2000,
     private readonly now: () => number = Date.now,
     private readonly resyncMs = 60_000,
+    private readonly refreshWaitMs = 250,
   ) {}
 
   /** Running and stopped containers by full id; rejects when Docker cannot be reached. */
@@ -89,13 +90,31 @@ export class DockerIndex {
       this.inFlight ??= this.refreshDirty(c.byId).finally(() => {
         this.inFlight = undefined;
       });
-      return this.inFlight;
+      // A slow re-list of the containers events named does not hold the scrape: after refreshWaitMs the cached
+      // list answers (the changed containers as they were), and the refresh lands for the next caller.
+      return this.settledWithin(this.inFlight, c.byId);
     }
     if (c && this.now() - c.at < this.ttlMs) return c.byId;
     this.inFlight ??= this.fetchAll().finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
+  }
+
+  private settledWithin(p: Promise<Map<string, DockerContainerInfo>>, fallback: Map<string, DockerContainerInfo>): Promise<Map<string, DockerContainerInfo>> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(fallback), this.refreshWaitMs);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        () => {
+          clearTimeout(timer);
+          resolve(fallback);
+        },
+      );
+    });
   }
 
   /** Like containers(), but an unreachable Docker yields undefined instead of an error (for optional enrichment). */
