@@ -21,7 +21,7 @@ import { freePort, hasCommand, waitFor } from '../helpers/daemon.js';
 import { dockerUnavailableReason, startDockerd, type RunningDockerd } from '../helpers/dockerd.js';
 import { startExporter, type RunningExporter } from '../helpers/exporter.js';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
-import { prometheusRuleGroups, renderTestRules, type TestRules } from '../helpers/rules.js';
+import { renderTestRules, waitForRulesEvaluated, type TestRules } from '../helpers/rules.js';
 
 const missing = [!hasCommand('prometheus') && 'prometheus', !haveAlertmanager() && 'prometheus-alertmanager', dockerUnavailableReason()].filter(Boolean);
 const RUNBOOK = 'https://github.com/silentwatch/silentwatch/blob/main/docs/runbooks';
@@ -50,10 +50,7 @@ describe.skipIf(missing.length > 0)(`container OOM kills delivered end to end (s
     [dockerd, am, port] = await Promise.all([startDockerd(), startAlertmanager(), freePort()]);
     exporter = await startExporter(exporterArgs());
     prom = await startPrometheus({ targets: [`127.0.0.1:${port}`], scrapeInterval: '1s', ruleFiles: rules.files, alertmanager: am.hostPort });
-    await waitFor(async () => {
-      const g = await prometheusRuleGroups(prom.url);
-      return g.length > 0 && g.every((x) => x.rules.every((r) => r.health === 'ok'));
-    }, 'rules loaded and evaluated', 30_000, 250);
+    await waitForRulesEvaluated(prom.url);
     // the exporter has been scraped for more than one window before anything happens
     await prom.waitForSeries('count_over_time(silentwatch_build_info[1m]) >= 22', 60_000);
   }, 150_000);
