@@ -27,7 +27,8 @@ interface InspectCacheEntry {
   refreshAt: number;
 }
 
-const inspectKey = (c: DockerContainerInfo): string => `${c.state}|${statusWithoutTime(c.status)}`;
+/** What must stay the same for a cached inspect to stand: state, Status without its time, and no Docker event since. */
+const inspectKey = (c: DockerContainerInfo): string => `${c.state}|${statusWithoutTime(c.status)}|${c.changes}`;
 
 /** Whether the cached inspect no longer describes the listed container. */
 function inspectStale(c: DockerContainerInfo, cached: InspectCacheEntry | undefined, now: number): boolean {

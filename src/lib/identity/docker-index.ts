@@ -31,6 +31,8 @@ export interface DockerContainerInfo {
   readonly created: number;
   /** When this entry was listed (ms): `status`' relative time is as of then. */
   readonly listedAt: number;
+  /** Events seen for this container while watching (start, die, oom, health_status, …): a change means "inspect again". */
+  readonly changes: number;
 }
 
 /** One event of `GET /events` (Docker Engine API, "Monitor events"). */
@@ -62,6 +64,7 @@ export class DockerIndex {
   private readonly dirty = new Set<string>();
   private readonly oomPending = new Set<string>();
   private readonly oomExitCounts = new Map<string, number>();
+  private readonly changeCounts = new Map<string, number>();
   /** Events at the last second seen, so a replay from `since` does not count one twice. */
   private lastEvent: { sec: number; keys: Set<string> } = { sec: 0, keys: new Set() };
   private watchers = 0;
@@ -250,9 +253,13 @@ export class DockerIndex {
       this.dirty.delete(id);
       this.oomPending.delete(id);
       this.oomExitCounts.delete(id);
+      this.changeCounts.delete(id);
       return;
     }
-    if (!IGNORED.test(action)) this.dirty.add(id);
+    if (!IGNORED.test(action)) {
+      this.dirty.add(id);
+      this.changeCounts.set(id, (this.changeCounts.get(id) ?? 0) + 1);
+    }
   }
 
   private toInfo(c: Docker.ContainerInfo, at: number): DockerContainerInfo {
@@ -265,6 +272,7 @@ export class DockerIndex {
       status: c.Status ?? '',
       created: c.Created ?? 0,
       listedAt: at,
+      changes: this.changeCounts.get(c.Id) ?? 0,
     };
   }
 
