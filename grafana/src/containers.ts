@@ -1,6 +1,5 @@
 /** Containers drill-down: memory against the limit, pressure, kernel OOM kills that Docker does not report, state, health, restarts. */
-import { DEFAULT_THRESHOLDS } from '../../rules/src/index.js';
-import { THRESHOLDS as T, UIDS } from './constants.js';
+import { T, pct, UIDS } from './constants.js';
 import { I, INSTANCE_VARIABLE, type DashboardSpec } from './common.js';
 
 const C = `${I}, container=~"$container"`;
@@ -40,10 +39,10 @@ export const containers: DashboardSpec = {
           title: 'Memory working set / limit',
           w: 12,
           unit: 'percentunit',
-          description: `Working set (usage minus inactive file cache: what the OOM killer looks at) divided by the memory limit, for containers with a limit. Dashed line at ${T.memoryNearLimitRatio * 100}%, the alert threshold.`,
+          description: `Working set (usage minus inactive file cache: what the OOM killer looks at) divided by the memory limit, for containers with a limit. Dashed line at ${pct(T.container_memory_near_limit_ratio)}%, the alert threshold.`,
           queries: [{ expr: `max by (container) (silentwatch_container_memory_working_set_bytes{${C}} / silentwatch_container_memory_limit_bytes{${C}})`, legend: '{{container}}' }],
           min: 0,
-          thresholds: [{ value: T.memoryNearLimitRatio, color: 'red' }],
+          thresholds: [{ value: T.container_memory_near_limit_ratio, color: 'red' }],
         },
         {
           title: 'Memory working set',
@@ -76,10 +75,10 @@ export const containers: DashboardSpec = {
           title: 'Memory pressure (all tasks stalled)',
           w: 8,
           unit: 'percentunit',
-          description: `Share of time all tasks of the container were stalled waiting for memory (cgroup v2 memory.pressure "full"; no data on cgroup v1). Dashed line at ${DEFAULT_THRESHOLDS.container_memory_pressure_ratio * 100}%: ContainerMemoryPressure fires when a limited container stays above it.`,
+          description: `Share of time all tasks of the container were stalled waiting for memory (cgroup v2 memory.pressure "full"; no data on cgroup v1). Dashed line at ${pct(T.container_memory_pressure_ratio)}%: ContainerMemoryPressure fires when a limited container stays above it.`,
           queries: [{ expr: `max by (container) (rate(silentwatch_container_memory_pressure_stalled_seconds_total{${C}}[$__rate_interval]))`, legend: '{{container}}' }],
           min: 0,
-          thresholds: [{ value: DEFAULT_THRESHOLDS.container_memory_pressure_ratio, color: 'red' }],
+          thresholds: [{ value: T.container_memory_pressure_ratio, color: 'red' }],
         },
         {
           title: 'Peak usage / limit',

@@ -25,6 +25,9 @@ import * as m from './metrics.js';
 import { containersOptions } from './options.js';
 import { MEMORY_EVENTS, podOomKills, type ContainerMemory } from './parse-memory.js';
 
+/** Metric definitions other modules (doctor, status page) name metrics by; all of them live in metrics.ts. */
+export { healthMetric, oomKilledFlag, oomKills, restarts, stateMetric } from './metrics.js';
+
 function emitCgroup(sink: SampleSink, labels: IdentityLabels, mem: ContainerMemory): void {
   if (mem.usage !== undefined) sink.set(m.usageBytes, labels, mem.usage);
   if (mem.workingSet !== undefined) sink.set(m.workingSetBytes, labels, mem.workingSet);

@@ -1,16 +1,16 @@
 /** doctor checks about containers. */
-import { healthMetric, oomExits, oomKilledFlag, oomKills, podOomKills, restarts as restartsMetric, stateMetric } from '../../collectors/containers/metrics.js';
+import { healthMetric, oomKilledFlag, oomKills, restarts as restartsMetric, stateMetric, oomExits, podOomKills } from '../../collectors/containers/metrics.js';
 import { type Check, RUNBOOK, ML_MIN_MEMORY_BYTES, ML_RECOMMENDED_MEMORY, isImmichMl, values, valueFor, bytes } from '../check-helpers.js';
 
-/** Seed 000: processes OOM-killed inside a container that Docker still shows as fine. */
+/** Processes OOM-killed inside a container that Docker still shows as fine. */
 export const silentOomKills: Check = (input, out) => {
-  const kills = values(input.samples, oomKills.name);
+  const kills = values(input.samples, oomKills);
   if (kills.length === 0) return out.skip('no container memory data (containers collector inactive or no containers)');
   for (const k of kills.filter((x) => x.value > 0)) {
     const who = { container: k.labels.container ?? '', id: k.labels.id ?? '' };
-    const restarts = valueFor(input.samples, restartsMetric.name, who);
-    const flagged = valueFor(input.samples, oomKilledFlag.name, who);
-    const running = valueFor(input.samples, stateMetric.name, { ...who, state: 'running' });
+    const restarts = valueFor(input.samples, restartsMetric, who);
+    const flagged = valueFor(input.samples, oomKilledFlag, who);
+    const running = valueFor(input.samples, stateMetric, { ...who, state: 'running' });
     const silent = (restarts ?? 0) === 0 && (flagged ?? 0) === 0;
     out.add({
       check: 'silent-oom-kills',
@@ -29,9 +29,9 @@ export const silentOomKills: Check = (input, out) => {
 
 /** Containers OOM-killed as a whole (main process, or memory.oom.group on Kubernetes) and restarted: their own counter shows nothing. */
 export const oomRestarts: Check = (input, out) => {
-  const exits = values(input.samples, oomExits.name).filter((x) => x.value > 0);
-  const pods = values(input.samples, podOomKills.name).filter((x) => x.value > 0);
-  if (values(input.samples, oomExits.name).length === 0 && values(input.samples, podOomKills.name).length === 0) {
+  const exits = values(input.samples, oomExits).filter((x) => x.value > 0);
+  const pods = values(input.samples, podOomKills).filter((x) => x.value > 0);
+  if (values(input.samples, oomExits).length === 0 && values(input.samples, podOomKills).length === 0) {
     return out.skip('no Docker event stream and no Kubernetes pod cgroups (containers collector inactive, Docker unreachable, or not a Kubernetes node)');
   }
   for (const e of exits) {
@@ -57,7 +57,7 @@ export const oomRestarts: Check = (input, out) => {
   }
 };
 
-/** Seed 000's first checklist item: the ML container must have a realistic memory limit. */
+/** The ML container must have a realistic memory limit. */
 export const mlMemoryLimit: Check = (input, out) => {
   if (!input.containers) return out.skip('Docker not reachable: cannot inspect container limits');
   const ml = input.containers.filter((c) => isImmichMl(c.image, c.name));
@@ -69,7 +69,7 @@ export const mlMemoryLimit: Check = (input, out) => {
         severity: 'warning',
         title: `${c.name} has no memory limit`,
         evidence: [`image ${c.image}`, 'HostConfig.Memory = 0 (unlimited): one model load can push the whole host into the OOM killer'],
-        fix: `Set deploy.resources.limits.memory: ${ML_RECOMMENDED_MEMORY} on ${c.name} (seed 000's value for CLIP + faces + OCR).`,
+        fix: `Set deploy.resources.limits.memory: ${ML_RECOMMENDED_MEMORY} on ${c.name} (enough for CLIP + faces + OCR loaded together).`,
         runbook: `${RUNBOOK}ContainerWithoutMemoryLimit.md`,
       });
     } else if (c.memoryLimitBytes < ML_MIN_MEMORY_BYTES) {
@@ -85,7 +85,7 @@ export const mlMemoryLimit: Check = (input, out) => {
   }
 };
 
-/** Seed 000/003: an accelerated ML image without the device it needs silently falls back to CPU. */
+/** An accelerated ML image without the device it needs silently falls back to CPU. */
 export const accelImageWithoutDevice: Check = (input, out) => {
   if (!input.containers) return out.skip('Docker not reachable: cannot inspect devices');
   for (const c of input.containers.filter((x) => isImmichMl(x.image, x.name))) {
@@ -110,9 +110,9 @@ export const accelImageWithoutDevice: Check = (input, out) => {
   }
 };
 
-/** Unhealthy containers: Docker's own health check says so, yet nothing pages (seed 000's first symptom). */
+/** Unhealthy containers: Docker's own health check says so, yet nothing pages (often the first symptom of OOM kills inside). */
 export const unhealthy: Check = (input, out) => {
-  const health = values(input.samples, healthMetric.name);
+  const health = values(input.samples, healthMetric);
   if (health.length === 0) return out.skip('no container health data (containers collector inactive or Docker unreachable)');
   for (const h of health.filter((x) => x.labels.status === 'unhealthy' && x.value === 1)) {
     out.add({
