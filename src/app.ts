@@ -8,6 +8,7 @@ import { ALL_COLLECTORS } from './collectors/index.js';
 import type { AnyCollector, SharedServices } from './collectors/types.js';
 import { collectorConfig, type Config } from './config.js';
 import { DockerIndex } from './lib/identity/docker-index.js';
+import { KubeletLogIndex } from './lib/identity/kubelet-logs.js';
 import { ProcessIdentity } from './lib/identity/process-identity.js';
 import type { Logger } from './logger.js';
 import { CollectorRunner, type CollectorEntry } from './runner.js';
@@ -42,7 +43,7 @@ export function createSharedServices(config: Config): SharedServices {
   return {
     docker: client,
     dockerIndex,
-    identity: new ProcessIdentity(config.path.procfs, dockerIndex),
+    identity: new ProcessIdentity(config.path.procfs, dockerIndex, new KubeletLogIndex(config.path.rootfs)),
   };
 }
 

@@ -1,4 +1,4 @@
-/** Containers drill-down: memory against the limit, kernel OOM kills that Docker does not report, state, health, restarts. */
+/** Containers drill-down: memory against the limit, pressure, kernel OOM kills that Docker does not report, state, health, restarts. */
 import { T, pct, UIDS } from './constants.js';
 import { I, INSTANCE_VARIABLE, type DashboardSpec } from './common.js';
 
@@ -7,14 +7,14 @@ const C = `${I}, container=~"$container"`;
 export const containers: DashboardSpec = {
   uid: UIDS.containers,
   title: 'silentwatch / Containers',
-  description: 'Per container: memory against the limit, kernel OOM kills inside running containers (invisible to Docker), state, health and restarts.',
+  description: 'Per container (Docker, or Kubernetes pods under containerd and CRI-O): memory against the limit, memory pressure, kernel OOM kills inside running containers (invisible to Docker), whole-container OOM kills and restarts, state and health.',
   variables: [
     INSTANCE_VARIABLE,
     {
       name: 'container',
       label: 'Container',
       description: 'Container name(s).',
-      query: 'label_values(silentwatch_container_state{instance=~"$instance"}, container)',
+      query: 'label_values(silentwatch_container_memory_usage_bytes{instance=~"$instance"}, container)',
     },
   ],
   annotations: [
@@ -72,6 +72,23 @@ export const containers: DashboardSpec = {
           min: 0,
         },
         {
+          title: 'Memory pressure (all tasks stalled)',
+          w: 8,
+          unit: 'percentunit',
+          description: `Share of time all tasks of the container were stalled waiting for memory (cgroup v2 memory.pressure "full"; no data on cgroup v1). Dashed line at ${pct(T.container_memory_pressure_ratio)}%: ContainerMemoryPressure fires when a limited container stays above it.`,
+          queries: [{ expr: `max by (container) (rate(silentwatch_container_memory_pressure_stalled_seconds_total{${C}}[$__rate_interval]))`, legend: '{{container}}' }],
+          min: 0,
+          thresholds: [{ value: T.container_memory_pressure_ratio, color: 'red' }],
+        },
+        {
+          title: 'Peak usage / limit',
+          w: 8,
+          unit: 'percentunit',
+          description: 'Highest usage since the container (its cgroup) started, against its limit (v2 memory.peak, v1 memory.max_usage_in_bytes): how close the last peak came to an OOM kill.',
+          queries: [{ expr: `max by (container) (silentwatch_container_memory_peak_bytes{${C}} / silentwatch_container_memory_limit_bytes{${C}})`, legend: '{{container}}' }],
+          min: 0,
+        },
+        {
           title: 'Containers without a limit',
           kind: 'table',
           w: 8,
@@ -101,6 +118,18 @@ export const containers: DashboardSpec = {
           description: 'Times each container cgroup hit its memory limit and the OOM killer was invoked, per interval (cgroup oom events).',
           queries: [{ expr: `sum by (container) (increase(silentwatch_container_oom_events_total{${C}}[$__rate_interval]))`, legend: '{{container}}' }],
           min: 0,
+        },
+        {
+          title: 'Killed as a whole (OOM exits and pod kills)',
+          w: 12,
+          unit: 'short',
+          description: "Containers whose main process was OOM-killed, so the container died and was restarted with a fresh cgroup (Docker: oom then die 137), and OOM kills counted by Kubernetes pod cgroups (which outlive the pod's containers), per interval.",
+          queries: [
+            { expr: `sum by (container) (increase(silentwatch_container_oom_exits_total{${C}}[$__rate_interval]))`, legend: '{{container}} exited' },
+            { expr: `sum by (namespace, pod) (increase(silentwatch_pod_oom_kills_total{${I}}[$__rate_interval]))`, legend: 'pod {{namespace}}/{{pod}}' },
+          ],
+          min: 0,
+          thresholds: [{ value: 1, color: 'red' }],
         },
         {
           title: 'Docker OOMKilled flag',

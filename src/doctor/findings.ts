@@ -10,7 +10,7 @@ import type { MountEntry } from '../collectors/mounts/parse-mountinfo.js';
 import type { Sample } from '../metrics.js';
 import type { Thresholds } from '../thresholds/index.js';
 import type { Check } from './check-helpers.js';
-import { accelImageWithoutDevice, mlMemoryLimit, silentOomKills, unhealthy } from './checks/containers.js';
+import { accelImageWithoutDevice, mlMemoryLimit, oomRestarts, silentOomKills, unhealthy } from './checks/containers.js';
 import { hostPid, lowVram, modelTtlZero } from './checks/gpu.js';
 import { llamaswapServers } from './checks/llamaswap.js';
 import { networkMounts } from './checks/mounts.js';
@@ -73,6 +73,7 @@ export { ML_MIN_MEMORY_BYTES, ML_RECOMMENDED_MEMORY } from './check-helpers.js';
 
 export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   ['silent-oom-kills', silentOomKills],
+  ['oom-restarts', oomRestarts],
   ['ml-memory-limit', mlMemoryLimit],
   ['model-ttl-zero', modelTtlZero],
   ['accel-device', accelImageWithoutDevice],

@@ -1,9 +1,16 @@
 /**
- * PID -> container identity: the pure parsers on recorded and documented /proc/<pid>/cgroup layouts,
- * and the live mapping of a real container's PID under a real dockerd.
+ * PID -> container identity: the pure parsers on recorded and documented /proc/<pid>/cgroup layouts; Kubernetes
+ * names from the kubelet's log layout on four node layouts (containerd and CRI-O, cgroup v1 and v2, cgroupfs and
+ * systemd drivers); and the live mapping of a real container's PID under a real dockerd, with Docker's event
+ * stream keeping the container list current through a dropped stream.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findContainerCgroups } from '../../src/collectors/containers/cgroup-walk.js';
+import { KubeletLogIndex, parseContainerLogLink, parsePodLogDir } from '../../src/lib/identity/kubelet-logs.js';
+import { identityLabels } from '../../src/lib/identity/process-identity.js';
+import { KUBELET_NODES, materialiseNode } from '../collectors/containers/kubelet-node.js';
+import { removeDir, waitFor } from '../helpers/daemon.js';
 import { DockerIndex } from '../../src/lib/identity/docker-index.js';
 import { containerOf, EMPTY_IDENTITY, ProcessIdentity } from '../../src/lib/identity/process-identity.js';
 import { containerFromCgroupPath, memoryCgroupOf, parseProcCgroup } from '../../src/lib/identity/parse-proc-cgroup.js';
@@ -50,6 +57,94 @@ describe('containerOf', () => {
   });
 });
 
+describe('kubelet log layout parsers', () => {
+  it('pod log directories: <namespace>_<pod>_<uid>; the pre-1.14 <uid>-only layout and junk are not', () => {
+    expect(parsePodLogDir('immich_immich-ml-7d9f8c6b5-x2k4q_8d0a7c36-5e1b-4f0c-9a2d-3b4c5d6e7f80')).toEqual({
+      namespace: 'immich',
+      pod: 'immich-ml-7d9f8c6b5-x2k4q',
+      uid: '8d0a7c36-5e1b-4f0c-9a2d-3b4c5d6e7f80',
+    });
+    expect(parsePodLogDir('kube-system_etcd-cp.example.com_0f1e2d3c4b5a69788796a5b4c3d2e1f0')).toBeUndefined(); // static pod config hash, not a uid
+    expect(parsePodLogDir('8d0a7c36-5e1b-4f0c-9a2d-3b4c5d6e7f80')).toBeUndefined();
+    expect(parsePodLogDir('a_b_c_8d0a7c36-5e1b-4f0c-9a2d-3b4c5d6e7f80')).toBeUndefined();
+    expect(parsePodLogDir('')).toBeUndefined();
+  });
+  it('container symlinks: <pod>_<namespace>_<container>-<64 hex>.log; truncated or short ids are not', () => {
+    const id = 'e7e81563288586e4f1c20cd3b93fd98811bcb50922ab7eab8fad13c528f2aa23';
+    expect(parseContainerLogLink(`immich-ml-7d9f8c6b5-x2k4q_immich_machine-learning-${id}.log`)).toEqual({ pod: 'immich-ml-7d9f8c6b5-x2k4q', namespace: 'immich', container: 'machine-learning', id });
+    // the kubelet cuts names over 255 bytes: the id is then incomplete and must not be guessed
+    expect(parseContainerLogLink(`immich-ml-7d9f8c6b5-x2k4q_immich_machine-learning-${id.slice(0, 40)}.log`)).toBeUndefined();
+    expect(parseContainerLogLink(`immich-ml_immich_machine-learning-${id}`)).toBeUndefined();
+    expect(parseContainerLogLink(`immich-ml_immich_machine-learning-${id.toUpperCase()}.log`)).toBeUndefined();
+    expect(parseContainerLogLink('.log')).toBeUndefined();
+  });
+});
+
+describe.each(KUBELET_NODES)('Kubernetes node without Docker: %s', (node) => {
+  const n = materialiseNode(node);
+  afterAll(() => removeDir(n.dir));
+
+  it('the cgroup walk finds every container and pod cgroup, nothing else (no conmon, no QoS slice)', async () => {
+    const walked = await findContainerCgroups(n.cgroupRoot, AbortSignal.timeout(10_000), 10_000);
+    expect(new Set(walked.found.map((f) => f.ref.id))).toEqual(new Set(n.layout.containers.map((c) => c.id)));
+    expect(walked.found.every((f) => f.ref.runtime === (node.startsWith('crio') ? 'cri-o' : node.includes('systemd') ? 'containerd' : 'cri'))).toBe(true);
+    expect(new Set(walked.pods.map((p) => p.uid))).toEqual(new Set(n.layout.pods.map((p) => p.uid)));
+  });
+
+  it('every container is named namespace/pod/container from /var/log/pods and /var/log/containers; a pod sandbox by its pod', async () => {
+    const walked = await findContainerCgroups(n.cgroupRoot, AbortSignal.timeout(10_000), 10_000);
+    const snap = await new KubeletLogIndex(n.rootfs).snapshot();
+    for (const c of n.layout.containers) {
+      const ref = walked.found.find((f) => f.ref.id === c.id)?.ref;
+      const labels = identityLabels(ref, undefined, snap);
+      const pod = n.layout.pods.find((p) => c.cgroup.startsWith(p.cgroup)) as { uid: string };
+      expect(ref?.podUid).toBe(pod.uid);
+      if (c.names) expect(labels).toMatchObject({ ...c.names, id: c.id.slice(0, 12) });
+      else expect(labels).toMatchObject({ container: c.id.slice(0, 12), pod: snap.podsByUid.get(pod.uid)?.pod, namespace: snap.podsByUid.get(pod.uid)?.namespace });
+      expect(labels.pod).not.toBe('');
+    }
+  });
+
+  it('a GPU process in a pod carries its pod name (the identity the nvidia and drm collectors use)', async () => {
+    const identity = new ProcessIdentity(n.procfs, undefined, new KubeletLogIndex(n.rootfs));
+    const pids = n.layout.procs.map((p) => p.pid);
+    expect(pids.length).toBeGreaterThan(0);
+    const resolved = await identity.resolve(pids);
+    for (const p of n.layout.procs) {
+      const expected = n.layout.containers.find((c) => p.cgroup.includes(c.id))?.names;
+      expect(expected).toBeDefined();
+      expect(resolved.get(p.pid)).toMatchObject({ comm: p.comm, labels: expected });
+    }
+  });
+});
+
+describe('KubeletLogIndex refreshes', () => {
+  it('a pod that appears is named at once; a sandbox that never has a log does not cost a re-list per call', async () => {
+    const n = materialiseNode('containerd-systemd-v2');
+    try {
+      let t = 0;
+      const index = new KubeletLogIndex(n.rootfs, 30_000, 1000, () => t);
+      const first = await index.snapshot();
+      const sandbox = n.layout.containers.find((c) => !c.names) as { id: string };
+      const known = n.layout.containers.find((c) => c.names) as { id: string };
+      // unknown sandbox id: one refresh, then remembered as unknown until the TTL
+      t = 2000;
+      const second = await index.snapshot({ containerIds: [sandbox.id, known.id] });
+      expect(second).not.toBe(first);
+      t = 4000;
+      expect(await index.snapshot({ containerIds: [sandbox.id] })).toBe(second);
+      // a new container's symlink appears: asked for, it is found without waiting for the TTL
+      const { symlinkSync } = await import('node:fs');
+      const newId = 'f'.repeat(64);
+      symlinkSync('/var/log/pods/x', `${n.rootfs}/var/log/containers/immich-ml-7d9f8c6b5-x2k4q_immich_machine-learning-${newId}.log`);
+      t = 6000;
+      expect((await index.snapshot({ containerIds: [newId] })).containersById.get(newId)?.container).toBe('machine-learning');
+    } finally {
+      removeDir(n.dir);
+    }
+  });
+});
+
 const dockerSkip = dockerUnavailableReason();
 describe.skipIf(dockerSkip !== undefined)(`live PID mapping under a real dockerd${dockerSkip ? ` (skipped: ${dockerSkip})` : ''}`, () => {
   let dockerd: RunningDockerd;
@@ -92,3 +187,94 @@ describe.skipIf(dockerSkip !== undefined)(`live PID mapping under a real dockerd
     expect((await identity.resolve([pid])).get(pid)?.labels).toMatchObject({ container: id.slice(0, 12), id: id.slice(0, 12), image: '' });
   });
 });
+
+describe.skipIf(dockerSkip !== undefined)(`Docker's event stream keeps the container list current${dockerSkip ? ` (skipped: ${dockerSkip})` : ''}`, () => {
+  let dockerd: RunningDockerd;
+  let relay: { socket: string; drop(): number; close(): Promise<void> };
+  beforeAll(async () => {
+    dockerd = await startDockerd();
+    relay = await startRelay(dockerd.socket);
+  }, 120_000);
+  afterAll(async () => {
+    await relay?.close();
+    await dockerd?.stop();
+  }, 60_000);
+
+  it('containers created and removed while the stream is cut are all seen; an OOM exit is counted once, not a child kill', async () => {
+    const Docker = (await import('dockerode')).default;
+    // resync far away: only the stream (and its replay on reopening) can bring changes in
+    const index = new DockerIndex(() => new Docker({ socketPath: relay.socket, timeout: 2000 }), 2000, Date.now, 600_000);
+    index.watch();
+    try {
+      await waitFor(() => index.status().streaming, 'the event stream to open', 15_000, 50);
+      const a = await dockerd.runContainer(['--name', 'before_cut']);
+      await waitFor(async () => (await index.containers()).has(a), 'a new container named through its event', 15_000, 100);
+      // an idle stream outlives the client's 2 s request time-out
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(index.status()).toMatchObject({ streaming: true, reconnects: 0 });
+
+      expect(relay.drop()).toBeGreaterThan(0); // the stream's connection, cut mid-run
+      await waitFor(() => !index.status().streaming, 'the stream to be noticed down', 5000, 20);
+      const b = await dockerd.runContainer(['--name', 'during_cut']);
+      await dockerd.cli(['rm', '-f', a]);
+      // main process OOM-killed (exit 137) while the stream is down: replayed with `since` when it reopens
+      const oom = await dockerd.runContainer(['--name', 'oom_main', '-m', '64m'], ['sh', '-c', 'exec dd if=/dev/zero bs=100M count=1 of=/dev/null']);
+      // a child OOM-killed in a container that keeps running: an `oom` event, no exit
+      const child = await dockerd.runContainer(['--name', 'oom_child', '-m', '64m'], ['sh', '-c', 'dd if=/dev/zero bs=100M count=1 of=/dev/null; exec sleep 3600']);
+      await waitFor(() => index.status().streaming && index.status().reconnects >= 1, 'the stream to reopen', 20_000, 100);
+      const c = await dockerd.runContainer(['--name', 'after_cut']);
+      const list = await waitFor(
+        async () => {
+          const l = await index.containers();
+          return l.has(c) && l.get(oom)?.state === 'exited' && (index.oomExits().get(oom) ?? 0) >= 1 ? l : undefined;
+        },
+        'the list to catch up',
+        20_000,
+        100,
+      );
+      expect(list.has(b)).toBe(true);
+      expect(list.has(a)).toBe(false);
+      expect(list.get(child)?.state).toBe('running');
+      expect(index.oomExits().get(oom)).toBe(1);
+      expect(index.oomExits().get(child)).toBeUndefined();
+      // the same as a full list says
+      const full = await dockerd.client.listContainers({ all: true });
+      expect(new Set(list.keys())).toEqual(new Set(full.map((x) => x.Id)));
+    } finally {
+      index.unwatch();
+    }
+  }, 90_000);
+});
+
+/** A unix-socket relay to dockerd whose open connections a test can cut (drop() returns how many it cut). */
+async function startRelay(target: string): Promise<{ socket: string; drop(): number; close(): Promise<void> }> {
+  const net = await import('node:net');
+  const { tempDir } = await import('../helpers/daemon.js');
+  const socket = `${tempDir('docker-relay')}/docker.sock`;
+  const open = new Set<import('node:net').Socket>();
+  const server = net.createServer((down) => {
+    const up = net.connect(target);
+    open.add(down);
+    down.pipe(up).pipe(down);
+    const end = (): void => {
+      open.delete(down);
+      down.destroy();
+      up.destroy();
+    };
+    down.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => server.listen(socket, () => r()));
+  return {
+    socket,
+    drop() {
+      const n = open.size;
+      for (const s of open) s.destroy();
+      return n;
+    },
+    close: () => {
+      for (const s of open) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -72,7 +72,7 @@ describe.skipIf(missing.length > 0)(`seed incidents delivered end to end (skippe
       image: 'silentwatch-test/busybox:latest',
       id: lab.containers.ml.slice(0, 12),
     });
-    expect(a.annotations.summary).toBe('A process inside container immich_machine_learning was OOM-killed.');
+    expect(a.annotations.summary).toBe('A process inside container immich_machine_learning was OOM-killed; the container kept running.');
     expect(a.annotations.runbook_url).toBe(`${RUNBOOK}/ContainerOOMKillInside.md`);
     // the container is still running after the page
     expect((await lab.dockerd.cli(['inspect', '-f', '{{.State.Status}} {{.State.OOMKilled}}', lab.containers.ml])).stdout.trim()).toBe('running false');

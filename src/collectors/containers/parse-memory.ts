@@ -69,23 +69,75 @@ export interface ContainerMemory {
   readonly oomKills?: number;
   /** Times the cgroup hit OOM (v2 memory.events `oom`); v1 has no such counter. */
   readonly oomEvents?: number;
+  /** Times the whole cgroup was OOM-killed as a unit (v2 `oom_group_kill`, Linux ≥ 5.17). */
+  readonly oomGroupKills?: number;
+  /**
+   * Reclaim and throttling events (v2 memory.events `low`, `high`, `max`); v1 has only `max`, as memory.failcnt
+   * (times usage hit the limit).
+   */
+  readonly events?: Readonly<Partial<Record<MemoryEvent, number>>>;
+  /** Highest usage seen (v2 memory.peak, Linux ≥ 5.19; v1 memory.max_usage_in_bytes). */
+  readonly peak?: number;
+  /** Seconds some (`some`) or all (`full`) tasks of the cgroup were stalled on memory (v2 memory.pressure totals). */
+  readonly pressure?: Readonly<Partial<Record<'some' | 'full', number>>>;
+  /** v2 memory.oom.group: an OOM kills the whole cgroup (Kubernetes ≥ 1.28 sets it on containers). */
+  readonly oomGroup?: boolean;
 }
 
-/** Raw texts of the four memory files of one cgroup; undefined = could not be read. */
+/** The memory.events counters other than oom and oom_kill. */
+export const MEMORY_EVENTS = ['low', 'high', 'max'] as const;
+export type MemoryEvent = (typeof MEMORY_EVENTS)[number];
+
+/**
+ * Parses a PSI file (memory.pressure): `some avg10=0.00 avg60=0.00 avg300=0.00 total=123` and the same for
+ * `full`; total is in microseconds, returned in seconds. A line without a valid total is skipped.
+ */
+export function parsePressure(text: string | undefined): Partial<Record<'some' | 'full', number>> | undefined {
+  if (text === undefined) return undefined;
+  const out: Partial<Record<'some' | 'full', number>> = {};
+  for (const line of completeLines(text)) {
+    const m = /^(some|full) avg10=\d+\.\d+ avg60=\d+\.\d+ avg300=\d+\.\d+ total=(\d{1,20})$/.exec(line.trim());
+    if (!m) continue;
+    const us = Number(m[2]);
+    if (Number.isSafeInteger(us)) out[m[1] as 'some' | 'full'] = us / 1e6;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** memory.oom.group: `0` or `1`. */
+function parseFlag(text: string | undefined): boolean | undefined {
+  const v = parseSingleValue(text);
+  return v === 0 ? false : v === 1 ? true : undefined;
+}
+
+function nonEmpty<T extends object>(o: T): T | undefined {
+  return Object.keys(o).length > 0 ? o : undefined;
+}
+
+/** Raw texts of the memory files of one cgroup; undefined = could not be read (or absent on this kernel). */
 export interface MemoryFiles {
   readonly usage?: string;
   readonly limit?: string;
   readonly stat?: string;
   /** v1 memory.oom_control, v2 memory.events. */
   readonly events?: string;
+  /** v1 memory.max_usage_in_bytes, v2 memory.peak. */
+  readonly peak?: string;
+  /** v1 memory.failcnt. */
+  readonly failcnt?: string;
+  /** v2 memory.pressure. */
+  readonly pressure?: string;
+  /** v2 memory.oom.group. */
+  readonly oomGroup?: string;
 }
+export type MemoryFileRole = keyof MemoryFiles;
 
 function workingSet(usage: number | undefined, inactiveFile: number | undefined): number | undefined {
   if (usage === undefined || inactiveFile === undefined) return undefined;
   return Math.max(0, usage - inactiveFile);
 }
 
-function prune(m: Record<string, number | MemoryLimit | undefined>): ContainerMemory {
+function prune(m: Record<string, ContainerMemory[keyof ContainerMemory]>): ContainerMemory {
   return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as ContainerMemory;
 }
 
@@ -106,6 +158,8 @@ export function memoryFromV1(f: MemoryFiles): ContainerMemory {
     limit: parseMemoryLimit(f.limit),
     oomKills: oom.get('oom_kill'),
     oomEvents: undefined,
+    events: nonEmpty({ ...(parseSingleValue(f.failcnt) !== undefined ? { max: parseSingleValue(f.failcnt) } : {}) }),
+    peak: parseSingleValue(f.peak),
   });
 }
 
@@ -122,11 +176,37 @@ export function memoryFromV2(f: MemoryFiles): ContainerMemory {
     limit: parseMemoryLimit(f.limit),
     oomKills: events.get('oom_kill'),
     oomEvents: events.get('oom'),
+    oomGroupKills: events.get('oom_group_kill'),
+    events: nonEmpty(Object.fromEntries(MEMORY_EVENTS.filter((e) => events.has(e)).map((e) => [e, events.get(e) as number]))),
+    peak: parseSingleValue(f.peak),
+    pressure: parsePressure(f.pressure),
+    oomGroup: parseFlag(f.oomGroup),
   });
 }
 
-/** The file names that feed memoryFromV1/V2, in MemoryFiles order. */
-export const MEMORY_FILES: Readonly<Record<1 | 2, { usage: string; limit: string; stat: string; events: string }>> = {
-  1: { usage: 'memory.usage_in_bytes', limit: 'memory.limit_in_bytes', stat: 'memory.stat', events: 'memory.oom_control' },
-  2: { usage: 'memory.current', limit: 'memory.max', stat: 'memory.stat', events: 'memory.events' },
+/** The file names that feed memoryFromV1/V2, by role. */
+export const MEMORY_FILES: Readonly<Record<1 | 2, Readonly<Partial<Record<MemoryFileRole, string>>>>> = {
+  1: {
+    usage: 'memory.usage_in_bytes',
+    limit: 'memory.limit_in_bytes',
+    stat: 'memory.stat',
+    events: 'memory.oom_control',
+    peak: 'memory.max_usage_in_bytes',
+    failcnt: 'memory.failcnt',
+  },
+  2: {
+    usage: 'memory.current',
+    limit: 'memory.max',
+    stat: 'memory.stat',
+    events: 'memory.events',
+    peak: 'memory.peak',
+    pressure: 'memory.pressure',
+    oomGroup: 'memory.oom.group',
+  },
 };
+
+/** The OOM-kill counter of a pod's cgroup (hierarchical on v2: every container of the pod, past ones included). */
+export function podOomKills(version: 1 | 2, eventsText: string | undefined): number | undefined {
+  void version;
+  return parseFlatKeyed(eventsText ?? '').get('oom_kill');
+}

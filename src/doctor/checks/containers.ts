@@ -1,5 +1,5 @@
 /** doctor checks about containers. */
-import { healthMetric, oomKilledFlag, oomKills, restarts as restartsMetric, stateMetric } from '../../collectors/containers/index.js';
+import { healthMetric, oomKilledFlag, oomKills, restarts as restartsMetric, stateMetric, oomExits, podOomKills } from '../../collectors/containers/metrics.js';
 import { type Check, RUNBOOK, ML_MIN_MEMORY_BYTES, ML_RECOMMENDED_MEMORY, isImmichMl, values, valueFor, bytes } from '../check-helpers.js';
 
 /** Processes OOM-killed inside a container that Docker still shows as fine. */
@@ -23,6 +23,36 @@ export const silentOomKills: Check = (input, out) => {
       ],
       fix: `Raise the memory limit of ${who.container} (compose: deploy.resources.limits.memory: ${ML_RECOMMENDED_MEMORY}) or load fewer models at once (Immich: Machine Learning Settings → Max Models = 1, disable OCR on small hosts).`,
       runbook: `${RUNBOOK}ContainerOOMKillInside.md`,
+    });
+  }
+};
+
+/** Containers OOM-killed as a whole (main process, or memory.oom.group on Kubernetes) and restarted: their own counter shows nothing. */
+export const oomRestarts: Check = (input, out) => {
+  const exits = values(input.samples, oomExits).filter((x) => x.value > 0);
+  const pods = values(input.samples, podOomKills).filter((x) => x.value > 0);
+  if (values(input.samples, oomExits).length === 0 && values(input.samples, podOomKills).length === 0) {
+    return out.skip('no Docker event stream and no Kubernetes pod cgroups (containers collector inactive, Docker unreachable, or not a Kubernetes node)');
+  }
+  for (const e of exits) {
+    out.add({
+      check: 'oom-restarts',
+      severity: 'warning',
+      title: `container ${e.labels.container} was OOM-killed as a whole ${e.value} time(s) since the exporter started`,
+      evidence: [`Docker reported oom then die (exit 137) ${e.value} time(s); the restarted container's own oom_kill counter starts again at 0`],
+      fix: `Raise the memory limit of ${e.labels.container ?? 'the container'} or make what it loads at start-up smaller.`,
+      runbook: `${RUNBOOK}ContainerOOMKilledRestarted.md`,
+    });
+  }
+  for (const p of pods) {
+    const who = p.labels.pod ? `${p.labels.namespace ?? ''}/${p.labels.pod}` : `with UID ${p.labels.pod_uid ?? ''}`;
+    out.add({
+      check: 'oom-restarts',
+      severity: 'warning',
+      title: `pod ${who} counts ${p.value} OOM kill(s) in its cgroup`,
+      evidence: ['the pod cgroup counts the kills of all its containers, including containers killed as a whole and replaced (memory.oom.group=1 since Kubernetes 1.28)'],
+      fix: `kubectl -n ${p.labels.namespace || '<namespace>'} describe pod ${p.labels.pod || '<pod>'} (Last State: OOMKilled); raise resources.limits.memory.`,
+      runbook: `${RUNBOOK}ContainerOOMKilledRestarted.md`,
     });
   }
 };

@@ -54,10 +54,20 @@ export interface ContainerRef {
 }
 
 const HEX64 = '[0-9a-f]{64}';
+/** A pod's cgroup: `pod<uid>` (cgroupfs driver) or `kubepods-<qos>-pod<uid_with_underscores>.slice` (systemd driver). */
+const POD_SEGMENT = /^(?:kubepods-(?:burstable-|besteffort-)?)?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$/;
+
+/** The pod UID (dashed form) when this cgroup path segment is a Kubernetes pod's cgroup. */
+export function podUidOfSegment(seg: string): string | undefined {
+  const m = POD_SEGMENT.exec(seg);
+  return m ? (m[1] as string).replace(/_/g, '-') : undefined;
+}
 const SCOPE_PATTERNS: ReadonlyArray<readonly [RegExp, ContainerRuntime]> = [
   [new RegExp(`^docker-(${HEX64})\\.scope$`), 'docker'],
   [new RegExp(`^cri-containerd-(${HEX64})\\.scope$`), 'containerd'],
   [new RegExp(`^crio-(${HEX64})\\.scope$`), 'cri-o'],
+  // CRI-O with the cgroupfs manager: <pod cgroup>/crio-<id> (cri-o internal/config/cgmgr/cgroupfs.go)
+  [new RegExp(`^crio-(${HEX64})$`), 'cri-o'],
   [new RegExp(`^libpod-(${HEX64})\\.scope$`), 'podman'],
   // containerd with the systemd driver on some distributions: "...slice:cri-containerd:<id>"
   [new RegExp(`^[^:]+:cri-containerd:(${HEX64})$`), 'containerd'],
@@ -82,8 +92,7 @@ export function containerFromCgroupPath(path: string): ContainerRef | undefined 
       if (q) qos = q[1] as 'burstable' | 'besteffort';
     }
     if (underKubepods && (seg === 'burstable' || seg === 'besteffort')) qos = seg;
-    const pod = /^(?:kubepods-(?:burstable-|besteffort-)?)?pod([0-9a-f_-]{36})(?:\.slice)?$/.exec(seg);
-    if (pod) podUid = (pod[1] as string).replace(/_/g, '-');
+    podUid = podUidOfSegment(seg) ?? podUid;
     for (const [re, runtime] of SCOPE_PATTERNS) {
       const m = re.exec(seg);
       if (m) found = { runtime, id: m[1] as string };

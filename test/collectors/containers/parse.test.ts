@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONTAINER_STATES, containerState, healthStatus, inspectFacts, maxUptimeSeconds, parseDockerTime, statusWithoutTime } from '../../../src/collectors/containers/parse-docker.js';
-import { memoryFromV1, memoryFromV2, parseFlatKeyed, parseMemoryLimit, parseSingleValue } from '../../../src/collectors/containers/parse-memory.js';
+import { memoryFromV1, memoryFromV2, parseFlatKeyed, parseMemoryLimit, parsePressure, parseSingleValue, podOomKills } from '../../../src/collectors/containers/parse-memory.js';
 import { containerOf } from '../../../src/lib/identity/process-identity.js';
 import { containerFromCgroupPath, memoryCgroupOf, parseProcCgroup } from '../../../src/lib/identity/parse-proc-cgroup.js';
 
@@ -46,6 +46,14 @@ describe('cgroup v1 (recorded under dockerd 20.10, Linux 6.18, cgroupfs driver)'
     expect(parseMemoryLimit(fixture('v1-unlimited-64k-pages.memory.limit_in_bytes'))).toEqual({ limited: false });
   });
 
+  it('v1 equivalents: peak from memory.max_usage_in_bytes, `max` events from memory.failcnt (recorded after an OOM kill)', () => {
+    const m = memoryFromV1({ peak: fixture('v1-docker-limited-after-oom.memory.max_usage_in_bytes'), failcnt: fixture('v1-docker-limited-after-oom.memory.failcnt') });
+    expect(m.peak).toBe(64 * 1024 * 1024);
+    expect(m.events).toEqual({ max: 50 });
+    expect(m.pressure).toBeUndefined();
+    expect(memoryFromV1({ failcnt: fixture('v1-truncated.memory.usage_in_bytes') }).events).toBeUndefined();
+  });
+
   it('a kernel before 4.13 (no oom_kill line) gives no OOM value rather than 0', () => {
     expect(memoryFromV1({ events: fixture('v1-kernel-4.9.memory.oom_control') }).oomKills).toBeUndefined();
   });
@@ -67,7 +75,38 @@ describe('cgroup v2 (files in the kernel cgroup-v2 documentation format)', () =>
       limit: { limited: true, bytes: 6442450944 },
       oomKills: 4,
       oomEvents: 7,
+      oomGroupKills: 0,
+      events: { low: 0, high: 0, max: 1843 },
     });
+  });
+
+  it('memory.peak, memory.pressure (recorded PSI format), memory.oom.group', () => {
+    const m = memoryFromV2({
+      events: fixture('v2-systemd-docker.memory.events'),
+      peak: fixture('v2-systemd-docker.memory.peak'),
+      pressure: fixture('psi-kernel-6.18.memory.pressure'),
+      oomGroup: fixture('v2-kubelet-1.28.memory.oom.group'),
+    });
+    expect(m.peak).toBe(1613844736);
+    expect(m.pressure).toEqual({ some: 0.049637, full: 0.001971 });
+    expect(m.oomGroup).toBe(true);
+    expect(memoryFromV2({ oomGroup: '0\n' }).oomGroup).toBe(false);
+    expect(memoryFromV2({ oomGroup: '2\n' }).oomGroup).toBeUndefined();
+  });
+
+  it('a malformed, truncated or empty memory.pressure gives no pressure, never 0', () => {
+    expect(parsePressure('')).toBeUndefined();
+    expect(parsePressure(fixture('garbage.txt'))).toBeUndefined();
+    expect(parsePressure('some avg10=0.00 avg60=0.00 avg300=0.00 total=49637\nfull avg10=0.00 avg60=0.00 avg3')).toEqual({ some: 0.049637 });
+    expect(parsePressure('some avg10=0.00 avg60=0.00 avg300=0.00 total=-5\n')).toBeUndefined();
+    expect(parsePressure(undefined)).toBeUndefined();
+  });
+
+  it('the pod cgroup counter', () => {
+    expect(podOomKills(2, fixture('v2-systemd-docker.memory.events'))).toBe(4);
+    expect(podOomKills(1, fixture('v1-docker-limited-after-oom.memory.oom_control'))).toBe(1);
+    expect(podOomKills(1, fixture('v1-kernel-4.9.memory.oom_control'))).toBeUndefined();
+    expect(podOomKills(2, undefined)).toBeUndefined();
   });
 
   it('memory.max "max" is unlimited', () => {
