@@ -17,6 +17,7 @@
 import type { IncomingMessage } from 'node:http';
 import type Docker from 'dockerode';
 import { errorMessage } from '../async.js';
+import { changesListing, parseContainerEvent } from './docker-event.js';
 
 export interface DockerContainerInfo {
   readonly id: string;
@@ -35,20 +36,7 @@ export interface DockerContainerInfo {
   readonly changes: number;
 }
 
-/** One event of `GET /events` (Docker Engine API, "Monitor events"). */
-interface DockerEvent {
-  readonly Type?: string;
-  readonly Action?: string;
-  readonly Actor?: { readonly ID?: string; readonly Attributes?: Readonly<Record<string, string>> };
-  readonly time?: number;
-  readonly timeNano?: number;
-}
-
-/** Actions that change nothing the list shows (exec sessions, attach, top, …). */
-const IGNORED = /^(exec_|attach$|top$|resize$|export$|commit$|copy$|archive-path$|extract-to-dir$)/;
-
-const RECONNECT_MIN_MS = 1000;
-const RECONNECT_MAX_MS = 30_000;
+const RECONNECT_MIN_MS = 1000, RECONNECT_MAX_MS = 30_000;
 
 export interface WatchStatus {
   readonly watching: boolean;
@@ -226,18 +214,10 @@ export class DockerIndex {
   }
 
   private onEvent(line: string): void {
-    let e: DockerEvent;
-    try {
-      e = JSON.parse(line) as DockerEvent;
-    } catch {
-      return;
-    }
-    const id = e.Actor?.ID;
-    const action = e.Action ?? '';
-    if (e.Type !== 'container' || typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) return;
+    const e = parseContainerEvent(line);
+    if (!e) return;
+    const { id, action, sec, key } = e;
     // a replay from `since` repeats the events of that second: count each once
-    const sec = typeof e.time === 'number' ? e.time : 0;
-    const key = `${e.timeNano ?? ''}|${action}|${id}`;
     if (sec < this.lastEvent.sec || (sec === this.lastEvent.sec && this.lastEvent.keys.has(key))) return;
     if (sec > this.lastEvent.sec) this.lastEvent = { sec, keys: new Set() };
     this.lastEvent.keys.add(key);
@@ -246,7 +226,7 @@ export class DockerIndex {
     // a start, or a kill by Docker itself (docker stop/restart/kill), is no OOM death
     else if (action === 'start' || action === 'kill') this.oomPending.delete(id);
     else if (action === 'die') {
-      if (this.oomPending.delete(id) && e.Actor?.Attributes?.exitCode === '137') this.oomExitCounts.set(id, (this.oomExitCounts.get(id) ?? 0) + 1);
+      if (this.oomPending.delete(id) && e.exitCode === '137') this.oomExitCounts.set(id, (this.oomExitCounts.get(id) ?? 0) + 1);
     }
     if (action === 'destroy') {
       this.cached?.byId.delete(id);
@@ -256,7 +236,7 @@ export class DockerIndex {
       this.changeCounts.delete(id);
       return;
     }
-    if (!IGNORED.test(action)) {
+    if (changesListing(action)) {
       this.dirty.add(id);
       this.changeCounts.set(id, (this.changeCounts.get(id) ?? 0) + 1);
     }
