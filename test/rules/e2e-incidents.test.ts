@@ -1,10 +1,11 @@
 /**
- * Issue 9's replay: the seed incidents, all at once in one incident lab (test/helpers/lab.ts), through the real
+ * The seed incidents replayed end to end, all at once in one incident lab (test/helpers/lab.ts), through the real
  * exporter, a real Prometheus (1 s scrapes and evaluations, the shipped rules with `for:` shortened by
  * test/helpers/rules.ts) and a real Alertmanager whose webhook receiver is served by this test. Each alert must
  * ARRIVE at the webhook with the labels that let a human act on it:
  * - seed 000: a process OOM-killed inside `immich_machine_learning` while Docker still says running, OOMKilled=false;
- * - the stalled smartSearch queue (jobs, no worker, nothing active) → QueueStalled and QueueNoWorkers, then a worker
+ * - the stalled smartSearch queue (jobs, no worker, nothing active, nothing completing) → QueueStalled, QueueNoWorkers
+ *   and QueueNotProgressing, then a worker
  *   starts, the queue drains and both RESOLVE (resolved notifications); the busy-but-draining queue never pages;
  * - seed 002: the T4 with 2.2 GB free → GpuFreeVramLow; immich-ml's python holding 70 % → GpuProcessHoldsMostVram
  *   naming the container; the hog unloads → GpuFreeVramLow resolves;
@@ -139,6 +140,8 @@ describe.skipIf(missing.length > 0)(`seed incidents delivered end to end (skippe
     expect(stalled.annotations.summary).toBe(`Queue ${STALLED_QUEUE} is stalled: jobs wait, none is processed.`);
     const none = await am.webhook.waitForAlert('QueueNoWorkers', { labels: { queue: STALLED_QUEUE }, timeoutMs: 60_000 });
     expect(none.annotations.description).toContain(`${STALLED_JOBS} jobs wait in queue immich_bull:${STALLED_QUEUE}`);
+    const stopped = await am.webhook.waitForAlert('QueueNotProgressing', { labels: { queue: STALLED_QUEUE }, timeoutMs: 60_000 });
+    expect(stopped.labels).toMatchObject({ severity: 'critical', instance, prefix: 'immich_bull', queue: STALLED_QUEUE });
 
     await lab.startSmartSearchWorker();
     const [r1, r2] = await Promise.all([
@@ -180,6 +183,7 @@ describe.skipIf(missing.length > 0)(`seed incidents delivered end to end (skippe
       'LlamaSwapModelLoadFailing',
       'QueueStalled',
       'QueueNoWorkers',
+      'QueueNotProgressing',
       'MlBackendDown',
     ]);
     const names = new Set(am.webhook.alerts().map((a) => a.labels.alertname as string));
