@@ -10,9 +10,9 @@ import fc from 'fast-check';
 export const FUZZ_RUNS = 10_000;
 
 export function fixtureTexts(dir: URL): string[] {
-  return readdirSync(dir)
-    .filter((f) => !f.endsWith('.md'))
-    .map((f) => readFileSync(new URL(f, dir), 'latin1'));
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((f) => f.isFile() && !f.name.endsWith('.md'))
+    .map((f) => readFileSync(new URL(f.name, dir), 'latin1'));
 }
 
 const garbage = fc.oneof(
