@@ -45,20 +45,23 @@ function resolve(p) {
   }
   return cur || '/';
 }
-let real;
-try { real = resolve(path); out({ real }); } catch (e) { out({ real: null, code: String(e.code || 'ERROR') }); process.exit(0); }
-if (mode === 'resolve') process.exit(0);
-const t0 = process.hrtime.bigint();
-const seconds = () => Number(process.hrtime.bigint() - t0) / 1e9;
-try {
-  const target = base + real === '' ? '/' : base + real;
-  fs.statSync(target);
-  const d = fs.opendirSync(target);
-  try { d.readSync(); } finally { d.closeSync(); }
-  out({ ok: true, seconds: seconds() });
-} catch (e) {
-  out({ ok: false, code: String(e.code || 'ERROR'), seconds: seconds() });
+/** stat + one readdir entry of the real mount point: what hangs on a dead hard NFS mount. */
+function probe(real) {
+  const t0 = process.hrtime.bigint();
+  const seconds = () => Number(process.hrtime.bigint() - t0) / 1e9;
+  try {
+    const target = base + real === '' ? '/' : base + real;
+    fs.statSync(target);
+    const d = fs.opendirSync(target);
+    try { d.readSync(); } finally { d.closeSync(); }
+    out({ ok: true, seconds: seconds() });
+  } catch (e) {
+    out({ ok: false, code: String(e.code || 'ERROR'), seconds: seconds() });
+  }
 }
+let real;
+try { real = resolve(path); out({ real }); } catch (e) { out({ real: null, code: String(e.code || 'ERROR') }); }
+if (real !== undefined && mode !== 'resolve') probe(real);
 `;
 
 export interface ChildOptions {
