@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/load.ts            (BENCH_LOAD_SCRAPES=10000 by default) → bench/results/load.md
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { removeDir, tempDir } from '../test/helpers/daemon.js';
 import { bullmqQueues, connectionOf } from '../test/helpers/queues.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { addV2Containers, assertCollectorsSucceeded } from './lib/cgroup-fixture.js';
 import { cpuSecondsOf, rssOf, spawnExporter } from './lib/exporter-process.js';
 import { fmtMs, percentile, ratio, report, time, type Row } from './lib/stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FIXTURES = join(ROOT, 'test/fixtures/containers/');
 const SCRAPES = Number(process.env.BENCH_LOAD_SCRAPES ?? 10_000);
 const CLIENTS = 20;
 const PER_CLIENT = 100;
@@ -29,20 +29,14 @@ const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')
 
 const redis = await startRedis();
 const sysfs = tempDir('load-sysfs');
-const cg = join(sysfs, 'fs', 'cgroup');
-mkdirSync(cg, { recursive: true });
-writeFileSync(join(cg, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
-for (let i = 0; i < 20; i++) {
-  const dir = join(cg, 'system.slice', `docker-${i.toString(16).padStart(64, '0')}.scope`);
-  mkdirSync(dir, { recursive: true });
-  for (const f of ['memory.current', 'memory.max', 'memory.stat', 'memory.events']) copyFileSync(join(FIXTURES, `v2-systemd-docker.${f}`), join(dir, f));
-}
+addV2Containers(sysfs, 0, 20);
 const q = await bullmqQueues('bullmq6', connectionOf(redis.port), 'bench', Array.from({ length: 20 }, (_, i) => `q${i}`), 5);
 const { child, port } = await spawnExporter([`--path.sysfs=${sysfs}`, '--collector.containers', '--collector.containers.docker=false', '--collector.queues', `--collector.queues.redis-url=${redis.url}`, '--no-collector.nvidia', '--no-collector.llamaswap'], START_FLAGS);
 try {
   const url = `http://127.0.0.1:${port}/metrics`;
   const scrape = async (): Promise<string> => (await fetch(url)).text();
   const body = await scrape();
+  assertCollectorsSucceeded(body);
   const containers = new Set([...body.matchAll(/^silentwatch_container_\w+\{[^}]*\bid="([^"]+)"/gm)].map((m) => m[1])).size;
   const queues = new Set([...body.matchAll(/^silentwatch_queue_\w+\{[^}]*queue="([^"]+)"/gm)].map((m) => m[1])).size;
   const anchorServer = createServer((_req, res) => res.end(body));

@@ -5,16 +5,15 @@
  * runs against the real exporter process; the anchor is the smallest size of the same series, and the
  * slope is the added cost per watched item.
  */
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { removeDir, tempDir } from '../test/helpers/daemon.js';
 import { startExporter } from '../test/helpers/exporter.js';
 import { bullmqQueues, connectionOf } from '../test/helpers/queues.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { addV2Containers, assertCollectorsSucceeded } from './lib/cgroup-fixture.js';
 import { fmtMs, ratio, report, time, type Row } from './lib/stats.js';
 
-const FIXTURES = fileURLToPath(new URL('../test/fixtures/containers/', import.meta.url));
 const SCRAPES = 40;
 
 interface Point {
@@ -25,7 +24,7 @@ interface Point {
 async function measure(args: string[], env: Record<string, string> = {}): Promise<number> {
   const e = await startExporter(args, env);
   try {
-    await e.scrape(); // discovery, first reads
+    assertCollectorsSucceeded(await e.scrape()); // discovery, first reads
     return (await time(() => e.scrape(), SCRAPES, 3)).p50;
   } finally {
     await e.stop();
@@ -63,18 +62,11 @@ async function queues(): Promise<Row[]> {
 
 async function containers(): Promise<Row[]> {
   const sysfs = tempDir('scale-sysfs');
-  const root = join(sysfs, 'fs', 'cgroup');
-  mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
   const points: Point[] = [];
   let made = 0;
   try {
     for (const n of [10, 50, 100, 200]) {
-      for (; made < n; made++) {
-        const dir = join(root, 'system.slice', `docker-${made.toString(16).padStart(64, '0')}.scope`);
-        mkdirSync(dir, { recursive: true });
-        for (const f of ['memory.current', 'memory.max', 'memory.stat', 'memory.events']) copyFileSync(join(FIXTURES, `v2-systemd-docker.${f}`), join(dir, f));
-      }
+      made = addV2Containers(sysfs, made, n);
       points.push({ n, ms: await measure([`--path.sysfs=${sysfs}`, '--collector.containers.docker=false', '--no-collector.host']) });
     }
   } finally {
