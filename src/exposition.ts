@@ -1,10 +1,12 @@
 /**
- * Turns a scrape's samples into Prometheus text or OpenMetrics through prom-client's formatter.
- * Families are wrapped in fresh per-scrape objects because prom-client's OpenMetrics path rewrites
- * counter names on the objects it formats; process metrics come from one persistent registry per format.
+ * Turns a scrape's samples into Prometheus text or OpenMetrics. silentwatch's own families are written by
+ * exposition-format.ts (prom-client's format, without its per-value objects); the process and Node.js
+ * runtime metrics come from prom-client's default collectors, one persistent registry per format because
+ * prom-client's OpenMetrics path renames counters on the metric objects it formats.
  */
-import { collectDefaultMetrics, Registry, type Metric, type RegistryContentType } from 'prom-client';
-import type { HistogramValue, MetricDef, Sample } from './metrics.js';
+import { collectDefaultMetrics, Registry, type RegistryContentType } from 'prom-client';
+import type { MetricDef, Sample } from './metrics.js';
+import { formatFamily, joinFamilies, SeriesPrefixCache, type Format } from './exposition-format.js';
 import type { ScrapeResult } from './runner.js';
 import { VERSION } from './version.js';
 import { defineMetric } from './metrics.js';
@@ -27,7 +29,7 @@ export function isMisnamedProcessGauge(m: { name: string }): boolean {
   return (m as unknown as { type?: string }).type === 'gauge' && /_total$/.test(m.name);
 }
 
-export type Format = 'text' | 'openmetrics';
+export type { Format };
 export const CONTENT_TYPES: Record<Format, string> = {
   text: Registry.PROMETHEUS_CONTENT_TYPE,
   openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
@@ -36,28 +38,6 @@ export const CONTENT_TYPES: Record<Format, string> = {
 /** OpenMetrics when the scraper's Accept header asks for it (Prometheus does when it can), else text 0.0.4. */
 export function negotiateFormat(accept: string | undefined): Format {
   return accept && /application\/openmetrics-text/i.test(accept) ? 'openmetrics' : 'text';
-}
-
-interface PromValue {
-  value: number;
-  labels: Record<string, string | number>;
-  metricName?: string;
-}
-
-function histogramValues(name: string, labels: Readonly<Record<string, string>>, h: HistogramValue): PromValue[] {
-  const out: PromValue[] = h.buckets.map(([le, count]) => ({
-    metricName: `${name}_bucket`,
-    labels: { ...labels, le: formatLe(le) },
-    value: count,
-  }));
-  out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count });
-  out.push({ metricName: `${name}_sum`, labels: { ...labels }, value: h.sum });
-  out.push({ metricName: `${name}_count`, labels: { ...labels }, value: h.count });
-  return out;
-}
-
-function formatLe(le: number): string {
-  return le === Infinity ? '+Inf' : String(le);
 }
 
 type AnyRegistry = Registry<RegistryContentType>;
@@ -78,11 +58,30 @@ export class Exposition {
     }
   }
 
+  /** Renders shared by every scrape of the same collection (concurrent scrapes share one collection). */
+  private readonly rendered = new WeakMap<ScrapeResult, Partial<Record<Format, Promise<Buffer>>>>();
+  private readonly prefixes = new SeriesPrefixCache();
+
+  /** The exposition of one collection as text. */
   async render(result: ScrapeResult, format: Format): Promise<string> {
-    const reg = newRegistry(CONTENT_TYPES[format]);
-    for (const m of this.processRegistries[format].getMetricsAsArray()) {
+    return (await this.renderBody(result, format)).toString('utf8');
+  }
+
+  /** The exposition of one collection as the response body; scrapes that share a collection share it. */
+  renderBody(result: ScrapeResult, format: Format): Promise<Buffer> {
+    let byFormat = this.rendered.get(result);
+    if (!byFormat) this.rendered.set(result, (byFormat = {}));
+    return (byFormat[format] ??= this.renderNow(result, format).then((text) => Buffer.from(text, 'utf8')));
+  }
+
+  private async renderNow(result: ScrapeResult, format: Format): Promise<string> {
+    const chunks: string[] = [];
+    const reg = this.processRegistries[format];
+    for (const m of reg.getMetricsAsArray()) {
       if (isMisnamedProcessGauge(m)) continue;
-      reg.registerMetric(m as unknown as Metric);
+      // What prom-client's Registry.metrics() does before formatting an OpenMetrics counter.
+      if (format === 'openmetrics' && (m as unknown as { type: string }).type === 'counter') (m as { name: string }).name = m.name.replace(/_total$/, '');
+      chunks.push(await (reg as unknown as { getMetricsAsString(m: unknown): Promise<string> }).getMetricsAsString(m));
     }
     const byFamily = new Map<string, Sample[]>();
     for (const s of result.samples) {
@@ -90,27 +89,14 @@ export class Exposition {
       if (list) list.push(s);
       else byFamily.set(s.def.name, [s]);
     }
-    byFamily.set(buildInfo.name, [
-      { def: buildInfo, labels: { version: VERSION, node_version: process.versions.node }, value: 1 },
-    ]);
+    byFamily.set(buildInfo.name, [{ def: buildInfo, labels: { version: VERSION, node_version: process.versions.node }, value: 1 }]);
     const defs = new Map<string, MetricDef>(result.families.map((d) => [d.name, d]));
     defs.set(buildInfo.name, buildInfo);
     for (const [name, samples] of byFamily) {
       const def = defs.get(name);
-      if (!def) continue;
-      const values = samples.flatMap((s): PromValue[] =>
-        typeof s.value === 'number' ? [{ labels: { ...s.labels }, value: s.value }] : histogramValues(def.name, s.labels, s.value),
-      );
-      // A minimal object in the shape prom-client's Registry formats; fresh each scrape (see file comment).
-      // get() reads `name` back because the OpenMetrics path strips a counter's _total before calling it.
-      const family = {
-        name: def.name,
-        help: def.help,
-        type: def.type,
-        get: () => Promise.resolve({ name: family.name, help: def.help, type: def.type, values, aggregator: 'sum' }),
-      };
-      reg.registerMetric(family as unknown as Metric);
+      if (def) chunks.push(formatFamily(def, samples, format, this.prefixes));
     }
-    return reg.metrics();
+    this.prefixes.sweep();
+    return joinFamilies(chunks, format);
   }
 }

@@ -61,7 +61,7 @@ export function createApp(opts: ServerOptions): express.Express {
     const format = negotiateFormat(req.get('accept'));
     try {
       const result = await status.collect();
-      const body = await exposition.render(result, format);
+      const body = await exposition.renderBody(result, format);
       res.status(200).type(CONTENT_TYPES[format]).send(body);
     } catch (e) {
       opts.log.error({ err: (e as Error).message }, 'exposition failed');
