@@ -39,6 +39,8 @@ export interface Sample {
   readonly def: MetricDef;
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number | HistogramValue;
+  /** The series' identity (family name and label values), set by the sink; the exposition caches by it. */
+  readonly series?: string;
 }
 
 /** Longest label value we pass through; longer ones are cut so one odd process name cannot bloat a scrape. */
@@ -97,35 +99,50 @@ export class SampleSink {
       this.problem(`${def.name}: family not declared by this collector`);
       return;
     }
-    const keys = Object.keys(labels);
-    if (keys.length !== def.labels.length || !def.labels.every((l) => Object.hasOwn(labels, l))) {
-      this.problem(`${def.name}: labels {${keys.join(',')}} do not match declared {${def.labels.join(',')}}`);
+    // Keys in declared order (the usual case) are checked without listing them.
+    let count = 0;
+    let ordered = true;
+    for (const k in labels) {
+      if (def.labels[count] !== k) ordered = false;
+      count++;
+    }
+    if (count !== def.labels.length || (!ordered && !def.labels.every((l) => Object.hasOwn(labels, l)))) {
+      this.problem(`${def.name}: labels {${Object.keys(labels).join(',')}} do not match declared {${def.labels.join(',')}}`);
       return;
     }
-    const clean: Record<string, string> = {};
+    // Label values in the family's declared order, so no sort: NUL cannot occur in a sanitised value.
+    let key = def.name;
+    let changed = !ordered;
     for (const l of def.labels) {
       const v = labels[l];
       if (typeof v !== 'string') {
         this.problem(`${def.name}: label ${l} is not a string`);
         return;
       }
-      clean[l] = sanitizeLabelValue(v);
+      const c = sanitizeLabelValue(v);
+      if (c !== v) changed = true;
+      key += `\u0000${c}`;
     }
-    // Label values in the family's declared order, so no sort: NUL cannot occur in a sanitised value.
-    let key = def.name;
-    for (const l of def.labels) key += `\u0000${clean[l] as string}`;
     if (this.seen.has(key)) {
-      this.problem(`${def.name}: duplicate series ${seriesKey(def.name, clean)}`);
+      this.problem(`${def.name}: duplicate series ${seriesKey(def.name, cleanLabels(def, labels))}`);
       return;
     }
     this.seen.add(key);
-    this.samples.push({ def, labels: clean, value });
+    // The caller's object is kept when it is already clean and in order (collectors build a fresh one per sample).
+    this.samples.push({ def, labels: changed ? cleanLabels(def, labels) : labels, value, series: key });
   }
 
   private problem(p: string): void {
     // Keep the first few only: a collector gone wrong must not produce an unbounded error list.
     if (this.problems.length < 20) this.problems.push(p);
   }
+}
+
+/** The label values sanitised, in the family's declared order. */
+function cleanLabels(def: MetricDef, labels: Readonly<Record<string, string>>): Record<string, string> {
+  const clean: Record<string, string> = {};
+  for (const l of def.labels) clean[l] = sanitizeLabelValue(labels[l] as string);
+  return clean;
 }
 
 export function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {

@@ -87,6 +87,9 @@ export class CollectorRunner {
   private readonly log: Logger;
   private readonly redetectMs: number;
   private readonly relogMs: number;
+  /** Families more than one collector may emit: the only ones whose series can collide when merging. */
+  private readonly sharedFamilies: ReadonlySet<string>;
+  private readonly allFamilies: MetricDef[];
 
   constructor(entries: readonly CollectorEntry[], opts: RunnerOptions) {
     this.log = opts.log;
@@ -104,13 +107,20 @@ export class CollectorRunner {
         failures: 0,
       },
     }));
+    const byName = new Map<string, MetricDef>();
+    const declaredBy = new Map<string, number>();
+    for (const d of RUNNER_METRICS) byName.set(d.name, d);
+    for (const slot of this.slots) {
+      for (const d of new Set(slot.entry.collector.metrics.map((m) => m.name))) declaredBy.set(d, (declaredBy.get(d) ?? 0) + 1);
+      for (const d of slot.entry.collector.metrics) byName.set(d.name, d);
+    }
+    this.allFamilies = [...byName.values()];
+    this.sharedFamilies = new Set([...declaredBy].filter(([, n]) => n > 1).map(([name]) => name));
   }
 
   /** Every family any registered collector (or the runner) may emit, whether active or not. */
   families(): MetricDef[] {
-    const byName = new Map<string, MetricDef>();
-    for (const d of [...RUNNER_METRICS, ...this.slots.flatMap((s) => s.entry.collector.metrics)]) byName.set(d.name, d);
-    return [...byName.values()];
+    return this.allFamilies;
   }
 
   states(): readonly CollectorState[] {
@@ -204,14 +214,17 @@ export class CollectorRunner {
       own.set(collectorDuration, { collector: s.state.name }, last.durationSeconds);
     });
 
-    // Merge, dropping a series another collector already emitted (shared families such as GPU processes).
+    // Merge, dropping a series another collector already emitted (shared families such as GPU processes; each
+    // sink already refused duplicates within one collector, so only shared families need the check).
     const samples: Sample[] = [];
     const seen = new Set<string>();
     for (const sink of [...results, own]) {
       for (const smp of sink.samples) {
-        const key = smp.def.name + JSON.stringify(smp.labels);
-        if (seen.has(key)) continue;
-        seen.add(key);
+        if (this.sharedFamilies.has(smp.def.name)) {
+          const key = smp.def.name + JSON.stringify(smp.labels);
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
         samples.push(smp);
       }
     }
