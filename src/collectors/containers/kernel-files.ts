@@ -27,6 +27,8 @@ export async function readText(path: string, signal: AbortSignal): Promise<strin
 
 /** Largest cgroup memory file we expect (v1 memory.stat is ~1.5 KiB); a bigger one is read whole instead. */
 const READ_BUFFER_BYTES = 16 * 1024;
+/** Buffers kept for reuse (at most this many reads run at once in the usual case): 512 KiB at most. */
+const SPARE_BUFFERS = 32;
 
 const openP = (path: string): Promise<number> => new Promise((res, rej) => open(path, 'r', (e, fd) => (e ? rej(e) : res(fd))));
 const closeQuietly = (fd: number): void => close(fd, () => undefined);
@@ -42,12 +44,22 @@ const preadP = (fd: number, buf: Buffer): Promise<number> => new Promise((res, r
 export class KernelFileReader {
   private readonly fds = new Map<string, { fd: number; generation: number }>();
   private generation = 0;
+  /** Read buffers handed back after use: a scrape reads ~4 files per container, each needed a fresh 16 KiB before. */
+  private readonly spare: Buffer[] = [];
 
   constructor(private readonly maxOpen: number) {}
 
   async read(path: string, signal: AbortSignal, denied: Denied): Promise<string | undefined> {
     signal.throwIfAborted();
-    const buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    try {
+      return await this.readInto(path, buf, signal, denied);
+    } finally {
+      if (this.spare.length < SPARE_BUFFERS) this.spare.push(buf);
+    }
+  }
+
+  private async readInto(path: string, buf: Buffer, signal: AbortSignal, denied: Denied): Promise<string | undefined> {
     const kept = this.fds.get(path);
     if (kept) {
       try {
