@@ -122,7 +122,7 @@ try {
     '|---|---|---|---|---|',
     ...rows,
     '',
-    `Load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores (shared with other developers' test runs).`,
+    `Load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores.`,
     '',
     ...memoryRows.map(
       (m) =>
@@ -132,7 +132,7 @@ try {
     'Bound for a process that opens a GPU after it was last looked at: within `revisit_every` scrapes when the DRM file gets an fd number that was not open at the last look (the usual case; default 4 scrapes = 1 min at a 15 s scrape interval), within 10 × `revisit_every` scrapes (10 min) when it reuses one. revisit_every=1 keeps the next-scrape bound for new fd numbers and still skips the links of unchanged fds.',
     '',
     '',
-    'Reading: the scan costs what the bare walk costs (ratio ≈ 1): the fdinfo reads and parsing of the 20 DRM fds are lost in the noise; the time is one asynchronous readlink per fd through libuv\'s thread pool (4 threads) on a 2-core machine shared with other test runs. The per-fd walk is the floor for any /proc-based DRM scan (nvtop and qmassa do the same readlinks, synchronously); on this loaded machine about 30 ms is reached only by a few hundred fds (this host\'s real /proc above), not for 25 000 fds here. max_fds bounds the worst case.',
+    'Reading: the scan costs what the bare walk costs (ratio ≈ 1): the fdinfo reads and parsing of the 20 DRM fds are lost in the noise; the time is one asynchronous readlink per fd through libuv\'s thread pool (4 threads) on a 2-core machine. The per-fd walk is the floor for any /proc-based DRM scan that reads every link (nvtop and qmassa do the same readlinks, synchronously); the memory of quiet processes is what brings the steady state below it. max_fds bounds the worst case.',
     '',
     `\`intel_gpu_top -J -s 100 -o -\` here (no GPU): ${igt.ms.toFixed(1)} ms, ${igt.result}`,
     '',

@@ -4,6 +4,7 @@
  * root filesystem. The container must serve /metrics with the host collector working.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, removeDir, tempDir, waitFor } from '../helpers/daemon.js';
 import { dockerUnavailableReason, startDockerd, type RunningDockerd } from '../helpers/dockerd.js';
@@ -32,7 +33,9 @@ describe.skipIf(skip !== undefined)(`Docker image${skip ? ` (skipped: ${skip})` 
     const { stdout: inspect } = await dockerd.cli(['image', 'inspect', 'silentwatch:test']);
     const image = JSON.parse(inspect)[0];
     expect(image.Config.Healthcheck.Test.join(' ')).toContain('/healthz');
-    expect(image.Config.Entrypoint).toEqual(['node', '--max-semi-space-size=2', '/app/dist/cli.js']);
+    // The node flags are those of `npm start` (package.json is their one source).
+    const startFlags = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((a) => a.startsWith('--'));
+    expect(image.Config.Entrypoint).toEqual(['node', ...startFlags, '/app/dist/cli.js']);
     // production dependencies only: no test tooling in the runtime image
     const { stdout: ls } = await dockerd.cli(['run', '--rm', '--entrypoint', 'ls', 'silentwatch:test', '/app/node_modules']);
     expect(ls).toContain('prom-client');
