@@ -1,10 +1,10 @@
 /**
- * Soak: N scrapes (default 100,000) of the real exporter with every collector that runs here without a daemon
- * active on fixtures: host, nvidia (fake nvidia-smi in loop mode, 4 GPUs), drm (forced on, this host's /proc),
- * mounts (/tmp) and probes (an HTTP target in this process), reporting V8 heap after a full GC and RSS at
- * 1k / 10k / 100k scrapes. Flat (< 5 % growth 10k → 100k) excludes a leak on these paths instead of assuming
- * it. Containers and queues need dockerd and redis-server and are not in this soak (bench/containers.ts and
- * bench/queues.ts measure them).
+ * Soak: N scrapes (default 100,000) of the real exporter with every collector active on fixtures: host,
+ * containers (20 container cgroups in a cgroup v2 tree under --path.sysfs, no Docker), queues (20 BullMQ 6
+ * queues on a real redis-server, with a worker that completes a job every second so the event stream moves),
+ * nvidia (fake nvidia-smi in loop mode, 4 GPUs), drm (forced on, this host's /proc), mounts (/tmp) and probes
+ * (an HTTP target in this process), reporting V8 heap after a full GC and RSS at 1k / 10k / 100k scrapes.
+ * Flat (< 5 % growth 10k → 100k) excludes a leak on these paths instead of assuming it.
  *
  * The exporter runs in this process (so that `global.gc()` can be called: run with --expose-gc, which
  * `npm run bench` does through bench/run.ts → tsx; without it the figures are heap before GC), serving real
@@ -13,7 +13,7 @@
  *
  *   SOAK_SCRAPES=100000 node --expose-gc --import tsx bench/soak.ts
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +23,16 @@ import { ALL_COLLECTORS } from '../src/collectors/index.js';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import { createApp, listen } from '../src/server.js';
+import { bullmqQueues, connectionOf } from '../test/helpers/queues.js';
+import { startRedis } from '../test/helpers/redis.js';
+import { addV2Containers, assertCollectorsSucceeded } from './lib/cgroup-fixture.js';
 
 // Heap after GC needs --expose-gc: without it (npm run bench runs `npx tsx bench/soak.ts`), run again with it.
 if (!(globalThis as { gc?: unknown }).gc && !process.env.SOAK_NO_REEXEC) {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, SOAK_NO_REEXEC: '1' } });
+  // The V8 heap flags of `npm start`, so RSS is the production figure.
+  const startFlags = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').filter((a) => a.startsWith('--'));
+  const r = spawnSync(process.execPath, [...startFlags, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, SOAK_NO_REEXEC: '1' } });
   process.exitCode = r.status ?? 1;
 } else {
   await soak();
@@ -35,7 +40,7 @@ if (!(globalThis as { gc?: unknown }).gc && !process.env.SOAK_NO_REEXEC) {
 
 async function soak(): Promise<void> {
   const TOTAL = Number(process.env.SOAK_SCRAPES ?? 100_000);
-  const CHECKPOINTS = [1_000, 10_000, 100_000, 1_000_000].filter((c) => c <= TOTAL);
+  const CHECKPOINTS = [1_000, 10_000, 20_000, 30_000, 50_000, 75_000, 100_000, 1_000_000].filter((c) => c <= TOTAL);
   if (!CHECKPOINTS.includes(TOTAL)) CHECKPOINTS.push(TOTAL);
   const ROOT = fileURLToPath(new URL('..', import.meta.url));
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -47,6 +52,14 @@ async function soak(): Promise<void> {
   const target = createServer((_q, r) => r.end('ok'));
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
   const targetPort = (target.address() as { port: number }).port;
+  addV2Containers(dir, 0, 20);
+  const redis = await startRedis();
+  const queues = await bullmqQueues('bullmq6', connectionOf(redis.port), 'soak', Array.from({ length: 20 }, (_, i) => `q${i}`), 5);
+  // Progress on one queue: a producer adds a job every second and a worker completes it.
+  const { Queue, Worker } = await import('bullmq');
+  const live = new Queue('q0', { connection: connectionOf(redis.port), prefix: 'soak' });
+  const worker = new Worker('q0', async () => 'done', { connection: connectionOf(redis.port), prefix: 'soak', removeOnComplete: { count: 100 } });
+  const producer = setInterval(() => void live.add('tick', {}, { removeOnComplete: { count: 100 } }).catch(() => undefined), 1000);
 
   const config = loadConfig({
     argv: [
@@ -59,8 +72,11 @@ async function soak(): Promise<void> {
       `--collector.mounts.paths=${tmpdir()}`,
       '--collector.probes',
       `--collector.probes.immich-ml=127.0.0.1:${targetPort}`,
-      '--no-collector.containers',
-      '--no-collector.queues',
+      `--path.sysfs=${dir}`,
+      '--collector.containers',
+      '--collector.containers.docker=false',
+      '--collector.queues',
+      `--collector.queues.redis-url=${redis.url}`,
       '--no-collector.llamaswap',
       '--docker.host=unix:///nonexistent/docker.sock',
     ],
@@ -95,7 +111,7 @@ async function soak(): Promise<void> {
     const lines = [
       '# soak: heap after GC and RSS over many scrapes',
       '',
-      `${done.toLocaleString('en')} of ${TOTAL.toLocaleString('en')} scrapes of the in-process exporter (host, nvidia on the fake nvidia-smi in loop mode with 4 GPUs × 5 processes, drm forced on over this host's /proc, mounts, probes), ${(body.length / 1024).toFixed(1)} KiB per scrape, Node ${process.version}, ${gc ? 'heap after two full GCs (--expose-gc)' : 'heap WITHOUT a forced GC (run without --expose-gc)'}; load average ${loadavg()[0]?.toFixed(1)} on 2 shared cores; ${new Date().toISOString()}.`,
+      `${done.toLocaleString('en')} of ${TOTAL.toLocaleString('en')} scrapes of the in-process exporter (host, containers on 20 container cgroups, queues on 20 BullMQ queues in a real redis-server with one worker completing a job a second, nvidia on the fake nvidia-smi in loop mode with 4 GPUs × 5 processes, drm forced on over this host's /proc, mounts, probes; the V8 flags of npm start), ${(body.length / 1024).toFixed(1)} KiB per scrape, Node ${process.version}, ${gc ? 'heap after two full GCs (--expose-gc)' : 'heap WITHOUT a forced GC (run without --expose-gc)'}; load average ${loadavg()[0]?.toFixed(1)} on 2 shared cores; ${new Date().toISOString()}.`,
       '',
       '| scrapes | heap after GC | RSS | seconds since start | failed scrapes |',
       '|---:|---:|---:|---:|---:|',
@@ -103,7 +119,7 @@ async function soak(): Promise<void> {
       '',
       `- Heap after GC, 1k → 10k: ${growth(at(1_000), at(10_000))}; 10k → 100k: ${growth(at(10_000), at(100_000))} (target < 5 %: ${heapFlat}).`,
       `- RSS 10k → 100k: ${rssGrowth(at(10_000), at(100_000))}. Anchor: the heap at 1,000 scrapes of the same run.`,
-      '- Not in this soak: containers and queues (they need dockerd and redis-server); their own benches measure them.',
+      '- Not in this soak: Docker enrichment of containers (it needs dockerd; bench/containers.ts measures it).',
       '',
     ];
     writeFileSync(new URL('./results/soak.md', import.meta.url), lines.join('\n'));
@@ -114,6 +130,7 @@ async function soak(): Promise<void> {
       const res = await fetch(url);
       body = await res.text();
       if (res.status !== 200) failed++;
+      if (i === 1) assertCollectorsSucceeded(body);
       done = i;
       if (CHECKPOINTS.includes(i)) {
         rows.push({ at: i, ...memory(), seconds: (performance.now() - t0) / 1000, failed });
@@ -127,6 +144,11 @@ async function soak(): Promise<void> {
     server.closeAllConnections();
     target.close();
     await runner.close();
+    clearInterval(producer);
+    await worker.close();
+    await live.close();
+    await queues.close();
+    await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
