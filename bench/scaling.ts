@@ -6,6 +6,7 @@
  * slope is the added cost per watched item.
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { removeDir, tempDir } from '../test/helpers/daemon.js';
 import { startExporter } from '../test/helpers/exporter.js';
@@ -110,4 +111,5 @@ async function gpuProcesses(): Promise<Row[]> {
 const all = [...(await queues()), ...(await containers()), ...(await gpuProcesses())];
 report('scaling', 'Scaling: scrape p50 of the real exporter as the watched set grows', all, [
   `Each size is a fresh exporter process; p50 of ${SCRAPES} scrapes after one warm-up scrape. The ratio compares with the smallest size of the same series; "per item" compares the cost per watched item at the largest and smallest sizes (below 1× = the fixed cost of a scrape is amortised).`,
+  `Load average ${loadavg()[0]?.toFixed(1)} on 2 cores at the end: absolute times move with it, the ratios of one series less so.`,
 ]);
