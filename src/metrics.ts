@@ -57,6 +57,7 @@ export class SampleSink {
   /** Set when the collector served partial data and wants success=0 with a reason. */
   degradedReason: string | undefined;
   private readonly seen = new Set<string>();
+  private readonly keyParts: string[] = [];
 
   constructor(private readonly allowed: ReadonlySet<MetricDef>) {}
 
@@ -110,8 +111,11 @@ export class SampleSink {
       this.problem(`${def.name}: labels {${Object.keys(labels).join(',')}} do not match declared {${def.labels.join(',')}}`);
       return;
     }
-    // Label values in the family's declared order, so no sort: NUL cannot occur in a sanitised value.
-    let key = def.name;
+    // Label values in the family's declared order, so no sort: NUL cannot occur in a sanitised value. The
+    // parts go through one reused array: one string per sample instead of two per label.
+    const parts = this.keyParts;
+    parts.length = 1;
+    parts[0] = def.name;
     let changed = !ordered;
     for (const l of def.labels) {
       const v = labels[l];
@@ -121,8 +125,9 @@ export class SampleSink {
       }
       const c = sanitizeLabelValue(v);
       if (c !== v) changed = true;
-      key += `\u0000${c}`;
+      parts.push(c);
     }
+    const key = parts.join('\u0000');
     if (this.seen.has(key)) {
       this.problem(`${def.name}: duplicate series ${seriesKey(def.name, cleanLabels(def, labels))}`);
       return;

@@ -14,12 +14,25 @@ function completeLines(text: string): string[] {
   return lines;
 }
 
-/** Parses flat-keyed files (`key value` per line: memory.stat, memory.events, memory.oom_control). */
-export function parseFlatKeyed(text: string): Map<string, number> {
+const FLAT_LINE = /^([a-z][a-z0-9_]*) (\d+)$/;
+
+/**
+ * Parses flat-keyed files (`key value` per line: memory.stat, memory.events, memory.oom_control). With
+ * `wanted`, only those keys are kept, and a line whose key is plainly another one is skipped unparsed
+ * (memory.stat has ~40 lines, of which a scrape needs 3).
+ */
+export function parseFlatKeyed(text: string, wanted?: ReadonlySet<string>): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of completeLines(text)) {
-    const m = /^([a-z][a-z0-9_]*) (\d+)$/.exec(line.trim());
-    if (!m) continue;
+  // Complete lines only (see completeLines): text after the last newline is a line cut short.
+  for (let start = 0, nl = text.indexOf('\n'); nl !== -1; start = nl + 1, nl = text.indexOf('\n', start)) {
+    if (wanted) {
+      const first = text.charCodeAt(start);
+      const sp = text.indexOf(' ', start);
+      // Starts with a key character (nothing to trim) and its key, up to the first space, is not wanted.
+      if (first >= 97 && first <= 122 && sp !== -1 && sp < nl && !wanted.has(text.slice(start, sp))) continue;
+    }
+    const m = FLAT_LINE.exec(text.slice(start, nl).trim());
+    if (!m || (wanted && !wanted.has(m[1] as string))) continue;
     const v = Number(m[2]);
     if (Number.isSafeInteger(v)) out.set(m[1] as string, v);
   }
@@ -164,9 +177,11 @@ export function memoryFromV1(f: MemoryFiles): ContainerMemory {
 }
 
 /** cgroup v2: memory.current, memory.max, memory.stat (`anon`, `file`, `inactive_file`), memory.events. */
+const V2_STAT_KEYS: ReadonlySet<string> = new Set(['inactive_file', 'anon', 'file']);
+
 export function memoryFromV2(f: MemoryFiles): ContainerMemory {
   const usage = parseSingleValue(f.usage);
-  const stat = parseFlatKeyed(f.stat ?? '');
+  const stat = parseFlatKeyed(f.stat ?? '', V2_STAT_KEYS);
   const events = parseFlatKeyed(f.events ?? '');
   return prune({
     usage,

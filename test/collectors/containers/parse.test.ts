@@ -1,5 +1,6 @@
 /** Pure parsers of the containers collector on recorded v1 files, documented v2 files, and broken ones. */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONTAINER_STATES, containerState, healthStatus, inspectFacts, maxUptimeSeconds, parseDockerTime, statusWithoutTime } from '../../../src/collectors/containers/parse-docker.js';
 import { memoryFromV1, memoryFromV2, parseFlatKeyed, parseMemoryLimit, parsePressure, parseSingleValue, podOomKills } from '../../../src/collectors/containers/parse-memory.js';
@@ -153,6 +154,24 @@ describe('empty, truncated and garbage files skip values, never crash or guess',
     expect(parseMemoryLimit('6442\n')).toEqual({ limited: true, bytes: 6442 });
     expect(parseMemoryLimit('6442')).toBeUndefined();
     expect(parseMemoryLimit('ma')).toBeUndefined();
+  });
+
+  it('parsing only some keys gives what the full parse gives for those keys (recorded files and 5,000 random texts)', () => {
+    const wanted = new Set(['anon', 'file', 'inactive_file', 'oom_kill']);
+    const only = (m: Map<string, number>): Map<string, number> => new Map([...m].filter(([k]) => wanted.has(k)));
+    for (const f of ['v2-systemd-docker.memory.stat', 'v2-truncated.memory.stat', 'garbage.txt']) expect(parseFlatKeyed(fixture(f), wanted)).toEqual(only(parseFlatKeyed(fixture(f))));
+    expect(parseFlatKeyed(fixture('v2-systemd-docker.memory.stat'), wanted).get('anon')).toBeGreaterThan(0);
+    const line = fc.oneof(
+      fc.constantFrom('anon 1', 'file 22', ' anon 3', 'anon  4', 'anon\t5', 'inactive_file 6 ', 'anonx 7', 'file -8', 'oom_kill 9\r', 'anon 99999999999999999999', 'fil 1', ''),
+      fc.string({ maxLength: 20 }),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), fc.boolean(), (lines, cut) => {
+        const text = lines.join('\n') + (cut ? '' : '\n');
+        expect(parseFlatKeyed(text, wanted)).toEqual(only(parseFlatKeyed(text)));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('garbage lines are skipped; no NaN, negative or exponent values', () => {
