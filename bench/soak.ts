@@ -119,6 +119,7 @@ async function soak(): Promise<void> {
       '',
       `- Heap after GC, 1k → 10k: ${growth(at(1_000), at(10_000))}; 10k → 100k: ${growth(at(10_000), at(100_000))} (target < 5 %: ${heapFlat}).`,
       `- RSS 10k → 100k: ${rssGrowth(at(10_000), at(100_000))}. Anchor: the heap at 1,000 scrapes of the same run.`,
+      ...(rows.length > 2 && !at(100_000) ? [`- Heap after GC, 10k → ${rows.at(-1)!.at.toLocaleString('en')} (the last checkpoint reached): ${growth(at(10_000), rows.at(-1))}.`] : []),
       '- Not in this soak: Docker enrichment of containers (it needs dockerd; bench/containers.ts measures it).',
       '',
     ];
