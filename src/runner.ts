@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import { defineMetric, SampleSink, type MetricDef, type Sample } from './metrics.js';
 import { errorMessage, TimeoutError, withTimeout } from './lib/async.js';
 import { timeBudget } from './lib/time-budget.js';
+import { familyCatalogue, type FamilyCatalogue } from './runner-families.js';
 
 export const collectorSuccess = defineMetric({
   name: 'silentwatch_collector_success',
@@ -87,9 +88,7 @@ export class CollectorRunner {
   private readonly log: Logger;
   private readonly redetectMs: number;
   private readonly relogMs: number;
-  /** Families more than one collector may emit: the only ones whose series can collide when merging. */
-  private readonly sharedFamilies: ReadonlySet<string>;
-  private readonly allFamilies: MetricDef[];
+  private readonly catalogue: FamilyCatalogue;
 
   constructor(entries: readonly CollectorEntry[], opts: RunnerOptions) {
     this.log = opts.log;
@@ -107,20 +106,15 @@ export class CollectorRunner {
         failures: 0,
       },
     }));
-    const byName = new Map<string, MetricDef>();
-    const declaredBy = new Map<string, number>();
-    for (const d of RUNNER_METRICS) byName.set(d.name, d);
-    for (const slot of this.slots) {
-      for (const d of new Set(slot.entry.collector.metrics.map((m) => m.name))) declaredBy.set(d, (declaredBy.get(d) ?? 0) + 1);
-      for (const d of slot.entry.collector.metrics) byName.set(d.name, d);
-    }
-    this.allFamilies = [...byName.values()];
-    this.sharedFamilies = new Set([...declaredBy].filter(([, n]) => n > 1).map(([name]) => name));
+    this.catalogue = familyCatalogue(
+      RUNNER_METRICS,
+      this.slots.map((s) => s.entry.collector.metrics),
+    );
   }
 
   /** Every family any registered collector (or the runner) may emit, whether active or not. */
   families(): MetricDef[] {
-    return this.allFamilies;
+    return this.catalogue.all;
   }
 
   states(): readonly CollectorState[] {
@@ -220,8 +214,9 @@ export class CollectorRunner {
     const seen = new Set<string>();
     for (const sink of [...results, own]) {
       for (const smp of sink.samples) {
-        if (this.sharedFamilies.has(smp.def.name)) {
-          const key = smp.def.name + JSON.stringify(smp.labels);
+        if (this.catalogue.shared.has(smp.def.name)) {
+          // The sink's series identity (name and label values in declared order) when it set one.
+          const key = smp.series ?? smp.def.name + JSON.stringify(smp.labels);
           if (seen.has(key)) continue;
           seen.add(key);
         }
